@@ -203,6 +203,10 @@ MESSAGES: dict[str, Msg] = {
     "run.summary": Msg("Summary of lab '{lab}'", "Zusammenfassung von Lab '{lab}'"),
     "run.artifacts": Msg("artefacts", "Ergebnisse"),
     "run.seconds": Msg("finished in {seconds:.1f} s", "fertig nach {seconds:.1f} s"),
+    "run.labs": Msg(
+        "Labs: {names}. `groundup run LAB --help` lists a lab's settings.",
+        "Labs: {names}. `groundup run LAB --help` zeigt die Einstellungen eines Labs.",
+    ),
     "run.device_unavailable": Msg(
         "Device '{device}' is not available on this machine. Use --device cpu or auto.",
         "Gerät '{device}' ist auf diesem Rechner nicht verfügbar. Nehmen Sie --device cpu oder auto.",

@@ -105,7 +105,8 @@ class MetricsLog:
 
     def __init__(self, path: Path, append: bool = False) -> None:
         self.path = path
-        self._file = open(path, "a" if append else "w", encoding="utf-8")
+        # kept open for the whole run so every record is flushed as it happens
+        self._file = open(path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
 
     def log(self, **record: Any) -> None:
         self._file.write(json.dumps(record) + "\n")
