@@ -1,0 +1,19 @@
+"""Every test runs with its own GROUNDUP_HOME and workspace and in English unless it says otherwise."""
+
+from __future__ import annotations
+
+import pytest
+
+from groundup import i18n
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    home = tmp_path_factory.mktemp("groundup-home")
+    monkeypatch.setenv("GROUNDUP_HOME", str(home))
+    monkeypatch.setenv("GROUNDUP_LANG", "en")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.delenv("GROUNDUP_WORKSPACE", raising=False)
+    i18n.set_lang(None)
+    yield home
+    i18n.set_lang(None)
