@@ -91,6 +91,16 @@ def grade(
                 event.pop("event")
                 report.results.append(CheckResult(**event))
                 done.add(event["name"])
+        if report.load_error is None and not any(e["event"] == "loaded" for e in events):
+            if timed_out_check == "<load>":
+                message = LOAD_TIMEOUT.get(lang, seconds=load_timeout)
+            else:
+                message = WORKER_DIED.get(lang, code=code)
+            report.load_error = {
+                "kind": "crash",
+                "message": message,
+                "detail": stderr.strip()[-500:],
+            }
         if report.load_error is not None:
             break
         remaining = [name for name in remaining if name not in done]
