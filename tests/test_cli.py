@@ -169,9 +169,9 @@ def test_data_get_from_a_local_mirror(capsys: pytest.CaptureFixture[str], tmp_pa
     text = "First Citizen:\nBefore we proceed any further, hear me speak.\n" * 50
     source = tmp_path / "input.txt"
     source.write_text(text)
-    entry = registry.DATASETS["tinyshakespeare"]
-    if hashlib.sha256(text.encode()).hexdigest() != entry.sha256:
-        code, _, err = run(capsys, "data", "get", "tinyshakespeare", "--url", source.as_uri())
-        assert code == 1 and "sha256" in err  # the local stand-in is not the real file
+    # the local stand-in is not the real file, so its checksum must be refused
+    code, _, err = run(capsys, "data", "get", "tinyshakespeare", "--url", source.as_uri())
+    assert code == 1 and "sha256" in err
+    assert not list((Path(registry.cache_dir())).glob("*input*"))
     code, _, err = run(capsys, "data", "get", "nosuchset")
     assert code == 1 and "tinyshakespeare" in err

@@ -381,7 +381,7 @@ def _lab_parser(lab_name: str, config_cls: type, presets: dict[str, dict[str, An
     }
     hints = typing.get_type_hints(config_cls)
     for f in dataclasses.fields(config_cls):
-        if f.name in ("preset", "quiet"):
+        if f.name == "preset":
             continue
         kind, _optional = _field_type(hints[f.name])
         default = f.default if f.default is not dataclasses.MISSING else None
