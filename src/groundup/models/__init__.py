@@ -1,0 +1,1 @@
+"""Models built from the groundup building blocks: each one a single file that reads top to bottom."""
