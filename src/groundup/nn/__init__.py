@@ -1,0 +1,1 @@
+"""Building blocks of Transformers on PyTorch tensors, one concept per file (e.g. `attention`)."""
