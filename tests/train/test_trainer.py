@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from groundup.train.trainer import TrainConfig, Trainer, autocast, make_optimizer
+
+VOCAB = 12
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """Tiny models run fastest on one thread, above all when tests run in parallel."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+class TinyLM(nn.Module):
+    """Predicts the next token from the last two: enough to learn a periodic sequence. It has
+    dropout (so resuming must restore the global RNG), a LayerNorm and biases."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(VOCAB, 16)
+        self.prev = nn.Embedding(VOCAB, 16)
+        self.norm = nn.LayerNorm(16)
+        self.drop = nn.Dropout(0.1)
+        self.head = nn.Linear(16, VOCAB)
+
+    def forward(self, idx: Tensor, targets: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        previous = F.pad(idx, (1, 0))[:, :-1]
+        logits = self.head(self.drop(self.norm(self.embed(idx) + self.prev(previous))))
+        loss = None if targets is None else F.cross_entropy(logits.flatten(0, 1), targets.flatten())
+        return logits, loss
+
+
+def periodic_data(n: int = 3000) -> tuple[Tensor, Tensor]:
+    pattern = torch.tensor([0, 1, 2, 3, 1, 4, 5, 2, 6, 7, 8, 9, 10, 11, 3, 3])
+    data = pattern.repeat(n // len(pattern) + 1)[:n].to(torch.uint8)
+    return data[: int(0.9 * n)], data[int(0.9 * n) :]
+
+
+def config(**overrides: object) -> TrainConfig:
+    values = dict(
+        max_iters=60,
+        batch_size=8,
+        block_size=16,
+        lr=1e-2,
+        min_lr=1e-3,
+        warmup_iters=5,
+        eval_interval=20,
+        eval_iters=4,
+        log_interval=5,
+    )
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def make_trainer(seed: int = 0, **kwargs: object) -> Trainer:
+    torch.manual_seed(seed)
+    train, val = periodic_data()
+    return Trainer(TinyLM(), train, val, config(), **kwargs)
+
+
+def test_weight_decay_goes_to_matrices_and_embeddings_only() -> None:
+    model = TinyLM()
+    decay, no_decay = make_optimizer(model, config(weight_decay=0.3)).param_groups
+    assert decay["weight_decay"] == 0.3 and no_decay["weight_decay"] == 0.0
+    assert {id(p) for p in decay["params"]} == {
+        id(model.embed.weight),
+        id(model.prev.weight),
+        id(model.head.weight),
+    }
+    assert {id(p) for p in no_decay["params"]} == {
+        id(model.norm.weight),
+        id(model.norm.bias),
+        id(model.head.bias),
+    }
+
+
+def test_fit_learns_and_logs_evaluations_and_train_records(tmp_path: Path) -> None:
+    records: list[dict[str, object]] = []
+    trainer = make_trainer(log=lambda **r: records.append(r))
+    result = trainer.fit()
+    evals = [r for r in records if r["kind"] == "eval"]
+    assert [r["step"] for r in evals] == [0, 20, 40, 60]
+    assert evals[0]["val_loss"] == pytest.approx(math.log(VOCAB), abs=0.6)  # untrained
+    # the sequence is deterministic given two tokens: the loss must fall far below ln(12)
+    assert result.val_loss < 0.5 * math.log(VOCAB)
+    assert result.steps == 60 and result.history == [
+        {k: r[k] for k in ("step", "train_loss", "val_loss", "lr")} for r in evals
+    ]
+    train_records = [r for r in records if r["kind"] == "train"]
+    assert [r["step"] for r in train_records] == list(range(5, 61, 5))
+    assert train_records[0]["lr"] == pytest.approx(1e-2 * 5 / 6)  # the lr of step 4
+    assert result.tokens_per_s > 0 and result.ms_per_iter > 0
+
+
+def test_evaluation_is_repeatable_and_leaves_the_training_randomness_alone() -> None:
+    trainer = make_trainer()
+    state, global_state = trainer.generator.get_state(), torch.get_rng_state()
+    first = trainer.evaluate()
+    assert trainer.evaluate() == first  # the same batches every time
+    assert torch.equal(trainer.generator.get_state(), state)
+    assert torch.equal(torch.get_rng_state(), global_state)
+    assert trainer.model.training  # back in training mode
+
+
+class StopAt:
+    """A progress bar that pulls the plug at a given step, like Ctrl-C or a power cut."""
+
+    def __init__(self, trainer: Trainer, step: int) -> None:
+        self.trainer, self.step = trainer, step
+
+    def update(self, advance: int = 1, info: str | None = None, completed: int | None = None):
+        if self.trainer.step >= self.step:
+            raise KeyboardInterrupt
+
+
+def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path: Path) -> None:
+    straight = make_trainer(checkpoint_path=tmp_path / "a.pt")
+    straight.fit()
+
+    interrupted = make_trainer(checkpoint_path=tmp_path / "b.pt")
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit(StopAt(interrupted, 33))  # the last checkpoint is from step 20
+    torch.rand(10)  # whatever happens in between must not matter
+
+    resumed = make_trainer(seed=99, checkpoint_path=tmp_path / "b.pt")  # other init weights
+    assert resumed.resume() == 20
+    resumed.fit()
+    for (name, got), want in zip(
+        resumed.model.named_parameters(), straight.model.parameters(), strict=True
+    ):
+        assert torch.equal(got, want), name
+    assert resumed.history == straight.history
+    for got, want in zip(
+        resumed.optimizer.state_dict()["state"].values(),
+        straight.optimizer.state_dict()["state"].values(),
+        strict=True,
+    ):
+        assert all(torch.equal(got[k], want[k]) for k in want)
+
+
+def test_autocast_is_off_on_cpu() -> None:
+    with autocast(torch.device("cpu")):
+        assert not torch.is_autocast_enabled("cpu")
+        assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.float32
