@@ -1,0 +1,1 @@
+"""Exercise `attention`: scaled dot-product attention, graded against PyTorch."""
