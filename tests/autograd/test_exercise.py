@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import types
 
+import numpy as np
 import pytest
 
 from groundup.exercises.autograd import checks, mutants, stub
@@ -21,7 +22,8 @@ def failing_checks(module: types.ModuleType) -> list[str]:
     failed = []
     for check in checks.CHECKS:
         try:
-            check.run(module)
+            with np.errstate(over="ignore", invalid="ignore"):  # the unstable-softmax mutant
+                check.run(module)
         except Exception:  # Mismatch, LearnerError or anything the learner's code raised
             failed.append(check.name)
     return failed
