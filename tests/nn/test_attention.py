@@ -333,6 +333,9 @@ def test_matches_torch_multihead_attention_sequence_first_self_attention() -> No
     out, _ = mine(x, x, x, mask=causal_mask(5))
     out_t, _ = theirs(x, x, x, attn_mask=~causal_mask(5), need_weights=False)
     close(out, out_t, torch.float64)
+    back = mine.to_torch()
+    assert back.batch_first is False
+    close(back(x, x, x, attn_mask=~causal_mask(5), need_weights=False)[0], out_t, torch.float64)
 
 
 def test_multihead_round_trip_and_errors() -> None:

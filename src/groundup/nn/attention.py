@@ -182,10 +182,14 @@ class MultiHeadAttention(nn.Module):
 
     @torch.no_grad()
     def to_torch(self) -> nn.MultiheadAttention:
-        """A torch.nn.MultiheadAttention (batch_first=True) with exactly these weights."""
+        """A torch.nn.MultiheadAttention with exactly these weights (and the same batch_first)."""
         bias = self.q_proj.bias is not None
         mha = nn.MultiheadAttention(
-            self.embed_dim, self.num_heads, dropout=self.dropout, bias=bias, batch_first=True
+            self.embed_dim,
+            self.num_heads,
+            dropout=self.dropout,
+            bias=bias,
+            batch_first=self.batch_first,
         ).to(device=self.q_proj.weight.device, dtype=self.q_proj.weight.dtype)
         mha.in_proj_weight.copy_(torch.cat([p.weight for p in self._in_projs()]))
         mha.out_proj.weight.copy_(self.out_proj.weight)
