@@ -166,7 +166,7 @@ def attention_to_source(maps: list[Tensor], cfg: Config) -> float:
     n = cfg.seq_len
     answer_rows = torch.stack([m[:, :, n : 2 * n, :] for m in maps], dim=1)  # (B, L, H, n, T)
     index = source_positions(cfg).to(answer_rows.device)
-    on_source = answer_rows[..., torch.arange(n), index]  # (B, L, H, n)
+    on_source = answer_rows[..., torch.arange(n, device=index.device), index]  # (B, L, H, n)
     return on_source.flatten(1, 2).amax(dim=1).mean().item()
 
 
