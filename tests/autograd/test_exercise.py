@@ -54,3 +54,31 @@ def test_check_names_are_unique_and_functions_listed() -> None:
     assert len(names) == len(set(names))
     assert checks.FUNCTIONS == ["unbroadcast", "matmul_backward", "log_softmax_backward"]
     assert len(mutants.MUTANTS) >= 5
+
+
+def test_matches_torch_the_expected_values_the_checks_use() -> None:
+    """The checks take their expected gradients from the engine; here torch confirms them
+    on the same kind of cases (float64, atol 1e-8, rtol 1e-6)."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    grad = rng.standard_normal((5, 2, 4, 3))
+    leaf = torch.zeros((2, 1, 3), dtype=torch.float64, requires_grad=True)
+    leaf.expand(grad.shape).backward(torch.tensor(grad))
+    np.testing.assert_allclose(
+        checks.expected_unbroadcast(grad, (2, 1, 3)), leaf.grad.numpy(), atol=1e-8, rtol=1e-6
+    )
+
+    a, b = rng.standard_normal((2, 1, 3, 4)), rng.standard_normal((3, 4, 2))
+    upstream = rng.standard_normal((2, 3, 3, 2))
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    (ta @ tb).backward(torch.tensor(upstream))
+    for ours, theirs in zip(checks.expected_matmul_grads(a, b, upstream), (ta, tb), strict=True):
+        np.testing.assert_allclose(ours, theirs.grad.numpy(), atol=1e-8, rtol=1e-6)
+
+    x, upstream = 1000 * rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4))
+    tx = torch.tensor(x, requires_grad=True)
+    torch.log_softmax(tx, dim=1).backward(torch.tensor(upstream))
+    np.testing.assert_allclose(
+        checks.expected_log_softmax_grad(x, upstream, 1), tx.grad.numpy(), atol=1e-8, rtol=1e-6
+    )
