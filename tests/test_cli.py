@@ -163,15 +163,29 @@ def test_run_a_lab_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Path
     assert any(p.suffix == ".png" for p in tmp_path.iterdir())
 
 
-def test_data_get_from_a_local_mirror(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_data_get_from_a_local_mirror(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    isolated_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from groundup.data import registry
 
     text = "First Citizen:\nBefore we proceed any further, hear me speak.\n" * 50
     source = tmp_path / "input.txt"
     source.write_text(text)
-    # the local stand-in is not the real file, so its checksum must be refused
+    cached = isolated_home / "data" / registry.DATASETS["tinyshakespeare"].filename
+    # the local stand-in is not the real file, so its checksum is refused and nothing is kept
     code, _, err = run(capsys, "data", "get", "tinyshakespeare", "--url", source.as_uri())
     assert code == 1 and "sha256" in err
-    assert not list((Path(registry.cache_dir())).glob("*input*"))
+    assert not cached.exists() and not list(cached.parent.glob(".*tmp"))
+    # a dataset whose checksum matches is downloaded once, then served from the cache
+    entry = registry.Dataset(source.as_uri(), hashlib.sha256(text.encode()).hexdigest(), "mini.txt")
+    monkeypatch.setitem(registry.DATASETS, "mini", entry)
+    code, out, _ = run(capsys, "data", "get", "mini")
+    assert code == 0 and (isolated_home / "data" / "mini.txt").read_text() == text
+    source.unlink()
+    code, _, err = run(capsys, "--lang", "de", "data", "get", "mini")
+    assert code == 0 and "Zwischenspeicher" in err
     code, _, err = run(capsys, "data", "get", "nosuchset")
     assert code == 1 and "tinyshakespeare" in err

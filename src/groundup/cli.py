@@ -442,9 +442,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         cfg = runner.make_config(lab.Config, lab.PRESETS, preset, **lab_args)
         if cfg.data is not None and not Path(cfg.data).is_file():
-            raise runner.LabError(
-                t("error.file_missing", file=cfg.data, step=args.lab).split(".")[0] + "."
-            )
+            raise runner.LabError(t("error.data_missing", file=cfg.data))
         report = lab.run(cfg)
     except runner.LabError as e:
         raise CliError(t("error.lab_failed", detail=e), code=1) from None

@@ -78,6 +78,10 @@ MESSAGES: dict[str, Msg] = {
         "The file {file} does not exist. Write it with `groundup exercise {step}` first, or pass --file.",
         "Die Datei {file} existiert nicht. Legen Sie sie zuerst mit `groundup exercise {step}` an oder geben Sie --file an.",
     ),
+    "error.data_missing": Msg(
+        "The data file {file} does not exist. Pass an existing UTF-8 text file with --data.",
+        "Die Datendatei {file} existiert nicht. Geben Sie mit --data eine vorhandene UTF-8-Textdatei an.",
+    ),
     "error.bad_value": Msg(
         "Option --{option}: '{value}' is not a valid {kind}.",
         "Option --{option}: '{value}' ist kein gültiger Wert vom Typ {kind}.",

@@ -109,7 +109,10 @@ def describe(value: Any) -> str:
 
 
 def excerpt(value: Any, limit: int = 160) -> str:
-    text = repr(value)
+    return shorten(repr(value), limit)
+
+
+def shorten(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

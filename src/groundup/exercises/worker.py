@@ -66,14 +66,12 @@ def run_check(check: checking.Check, module: Any, lang: str) -> CheckResult:
         result.ok, result.status = False, "error"
         result.compared = e.compared.get(lang)
         result.got = RAISED.get(
-            lang, kind=type(e.error).__name__, message=checking.excerpt(str(e.error), 300)
+            lang, kind=type(e.error).__name__, message=checking.shorten(str(e.error))
         )
         result.where = e.location
     except Exception as e:  # an exception the check did not wrap still names the learner's line
         result.ok, result.status = False, "error"
-        result.got = CRASHED.get(
-            lang, detail=f"{type(e).__name__}: {checking.excerpt(str(e), 300)}"
-        )
+        result.got = CRASHED.get(lang, detail=f"{type(e).__name__}: {checking.shorten(str(e))}")
         result.where = checking._learner_location(e)
     if not result.ok:
         result.hint = check.hint.get(lang)
@@ -118,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             event="load_error",
             kind="exception",
             message=LOAD_ERRORS["exception"].get(args.lang),
-            detail=f"{type(e).__name__}: {checking.excerpt(str(e), 300)}"
+            detail=f"{type(e).__name__}: {checking.shorten(str(e))}"
             + (f" ({where})" if where else ""),
         )
         return 0
