@@ -276,3 +276,8 @@ def test_matches_groundup_attention_values_and_gradients():
         torch.testing.assert_close(p.grad, p_ref.grad, atol=1e-5, rtol=1e-3, msg=name)
     scratch.set_attention(None)  # back to the fused kernel
     assert all(block.attn.attend is None for block in scratch.transformer.h)
+
+
+def test_config_rejects_heads_that_do_not_divide_the_width():
+    with pytest.raises(ValueError, match="divisible"):
+        GPTConfig(vocab_size=10, n_embd=30, n_head=4)

@@ -35,6 +35,10 @@ class GPTConfig:
     dropout: float = 0.0
     bias: bool = True  # biases in the Linear layers and LayerNorms, as in GPT-2
 
+    def __post_init__(self) -> None:
+        if self.n_embd % self.n_head != 0:
+            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
+
 
 # (B, H, T, hs) queries, keys, values -> (B, H, T, hs); must apply the causal mask itself.
 AttentionFn = Callable[[Tensor, Tensor, Tensor], Tensor]
@@ -49,7 +53,6 @@ class CausalSelfAttention(nn.Module):
 
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
-        assert config.n_embd % config.n_head == 0, "n_embd must be divisible by n_head"
         self.n_head = config.n_head
         self.dropout = config.dropout
         self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)  # q, k, v
@@ -235,7 +238,10 @@ class GPT(nn.Module):
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, device: str | torch.device = "cpu") -> GPT:
-        """Load a folder written by `save_pretrained`, or a GPT-2 folder from transformers."""
+        """Load a folder written by `save_pretrained`, or a GPT-2 folder from transformers.
+
+        OpenAI's GPT-2 checkpoints use the tanh approximation of GELU; loaded here they run
+        with the exact GELU, so their logits differ slightly from transformers' own."""
         from safetensors.torch import load_file
 
         directory = Path(directory)
