@@ -236,18 +236,18 @@ def test_loads_a_gpt2_folder_written_by_transformers(tmp_path):
 
 
 def test_generate_crops_context_and_is_reproducible():
-    model = small_gpt(seed=10).eval()
+    model = small_gpt(seed=10, block_size=8).eval()  # 3 + 12 tokens: longer than the block
     start = random_ids((2, 3))
-    out = model.generate(start, 20, generator=torch.Generator().manual_seed(0))
-    assert out.shape == (2, 23) and out.dtype == torch.long
+    out = model.generate(start, 12, generator=torch.Generator().manual_seed(0))
+    assert out.shape == (2, 15) and out.dtype == torch.long
     assert torch.equal(out[:, :3], start)  # the prompt is kept
     assert out.max() < SMALL["vocab_size"] and out.min() >= 0
-    again = model.generate(start, 20, generator=torch.Generator().manual_seed(0))
+    again = model.generate(start, 12, generator=torch.Generator().manual_seed(0))
     assert torch.equal(out, again)
-    # Greedy: every new token is the argmax given the (cropped) context before it.
-    greedy = model.generate(start, 20, greedy=True)
-    for t in range(3, 23):
-        context = greedy[:, max(0, t - SMALL["block_size"]) : t]
+    # Greedy: every new token is the argmax given the last block_size tokens before it.
+    greedy = model.generate(start, 12, greedy=True)
+    for t in range(3, 15):
+        context = greedy[:, max(0, t - 8) : t]
         assert torch.equal(greedy[:, t], model(context)[0][:, -1].argmax(-1))
 
 
