@@ -7,12 +7,20 @@ import pytest
 from groundup import i18n
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist runs two workers on two cores: one thread each avoids oversubscription
+    import torch
+
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     home = tmp_path_factory.mktemp("groundup-home")
     monkeypatch.setenv("GROUNDUP_HOME", str(home))
     monkeypatch.setenv("GROUNDUP_LANG", "en")
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # grader subprocesses, too
     monkeypatch.delenv("GROUNDUP_WORKSPACE", raising=False)
     i18n.set_lang(None)
     yield home

@@ -62,11 +62,11 @@ def test_wrong_return_type_is_feedback(tmp_path: Path) -> None:
 def test_endless_loop_times_out_and_the_other_checks_still_run(tmp_path: Path) -> None:
     source = "def attention(q, k, v, mask=None):\n    while True:\n        pass\n"
     start = time.monotonic()
-    report = grade(EXERCISE, write(tmp_path, source), check_timeout=2.0)
+    three = check_names(EXERCISE)[:3]
+    report = grade(EXERCISE, write(tmp_path, source), check_timeout=2.0, only=three)
     assert time.monotonic() - start < 60
-    statuses = [r.status for r in report.results]
-    assert "timeout" in statuses
-    assert [r.name for r in report.results] == check_names(EXERCISE)  # every check got a verdict
+    assert [r.status for r in report.results] == ["pass", "timeout", "timeout"]
+    assert [r.name for r in report.results] == three  # every check got a verdict
 
 
 def test_learner_prints_do_not_break_the_protocol(tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_learner_prints_do_not_break_the_protocol(tmp_path: Path) -> None:
 
 def test_a_hard_crash_is_reported(tmp_path: Path) -> None:
     source = "import os\n\ndef attention(q, k, v, mask=None):\n    os._exit(3)\n"
-    report = grade(EXERCISE, write(tmp_path, source))
+    report = grade(EXERCISE, write(tmp_path, source), only=check_names(EXERCISE)[:3])
     assert not report.passed
     crashed = [r for r in report.results if r.status == "error"]
     assert crashed and "3" in crashed[0].got
