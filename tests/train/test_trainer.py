@@ -154,3 +154,10 @@ def test_autocast_is_off_on_cpu() -> None:
     with autocast(torch.device("cpu")):
         assert not torch.is_autocast_enabled("cpu")
         assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.float32
+
+
+def test_a_run_shorter_than_the_warmup_still_has_a_schedule() -> None:
+    train, val = periodic_data()
+    trainer = Trainer(TinyLM(), train, val, config(max_iters=3, warmup_iters=100))
+    assert trainer.schedule.warmup_iters == 3
+    assert trainer.fit().steps == 3

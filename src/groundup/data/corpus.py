@@ -20,6 +20,7 @@ seconds to build and is cached under GROUNDUP_HOME (default ~/.local/share/groun
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import re
 import sys
@@ -65,7 +66,10 @@ def load_corpus() -> str:
     if path.is_file():
         return path.read_text(encoding="utf-8")
     text = build_corpus()
-    atomic_write_text(path, text)  # a crash while writing leaves no half corpus behind
+    # atomic: a crash while writing leaves no half corpus behind; a read-only home only
+    # costs a rebuild next time
+    with contextlib.suppress(OSError):
+        atomic_write_text(path, text)
     return text
 
 

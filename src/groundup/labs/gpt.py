@@ -36,12 +36,12 @@ class Config(LabConfig):
     n_embd: int = 128
     block_size: int = 64
     batch_size: int = 12
-    max_iters: int = 1500
+    max_iters: int = 2000
     lr: float = 1e-3
     min_lr: float = 1e-4
     warmup_iters: int = 100
     eval_interval: int = 250
-    eval_iters: int = 25
+    eval_iters: int = 40
     dropout: float = 0.0
     weight_decay: float = 0.1
     grad_clip: float = 1.0
@@ -158,12 +158,14 @@ def run(cfg: Config) -> LabReport:
         metrics.close()
 
     model.save_pretrained(out / "model")
+    unigram = unigram_loss(train_data, val_data, tokenizer.vocab_size)
     steps = [h["step"] for h in result.history]
     runner.save_line_plot(
         out / "loss.png",
         {
             "train": (steps, [h["train_loss"] for h in result.history]),
             "val": (steps, [h["val_loss"] for h in result.history]),
+            "unigram baseline (val)": (steps, [unigram] * len(steps)),
         },
         title="GPT",
         xlabel="step",
@@ -180,7 +182,7 @@ def run(cfg: Config) -> LabReport:
         metrics={
             "val_loss": result.val_loss,
             "train_loss": result.train_loss,
-            "unigram_val_loss": unigram_loss(train_data, val_data, tokenizer.vocab_size),
+            "unigram_val_loss": unigram,
             "uniform_loss": math.log(tokenizer.vocab_size),
             "tokens_per_s": round(result.tokens_per_s),
             "params": model.num_params(),

@@ -106,9 +106,9 @@ class Trainer:
         self.model = model.to(self.device)
         self.train_data, self.val_data = train_data, val_data
         self.optimizer = make_optimizer(self.model, cfg)
-        self.schedule = WarmupCosine(
-            cfg.lr, cfg.min_lr, cfg.warmup_iters, cfg.lr_decay_iters or cfg.max_iters
-        )
+        decay_iters = cfg.lr_decay_iters or cfg.max_iters
+        warmup_iters = min(cfg.warmup_iters, decay_iters)  # a short run still gets a schedule
+        self.schedule = WarmupCosine(cfg.lr, cfg.min_lr, warmup_iters, decay_iters)
         self.generator = torch.Generator().manual_seed(cfg.seed)
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
         self.log = log or (lambda **record: None)
@@ -183,10 +183,8 @@ class Trainer:
                 last_val = self._record_eval()["val_loss"]
                 self.save()
             if bar is not None:
-                info = (
-                    f"loss {loss:.3f} | val {last_val:.3f} | "
-                    f"{tokens / max(train_seconds, 1e-9):,.0f} tok/s | lr {lr:.1e}"
-                )
+                speed = tokens / max(train_seconds, 1e-9) / 1000
+                info = f"loss {loss:.3f} | val {last_val:.3f} | {speed:.1f}k tok/s | lr {lr:.1e}"
                 bar.update(advance=1, info=info)
         last = self.history[-1]
         return TrainResult(
