@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,14 +14,6 @@ from groundup.data.text import CharTokenizer
 from groundup.labs import gpt, runner
 from groundup.labs.runner import LabError
 from groundup.models.gpt import GPT
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: threads cost more than they bring
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
