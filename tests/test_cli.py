@@ -185,7 +185,7 @@ def test_data_get_from_a_local_mirror(
     code, out, _ = run(capsys, "data", "get", "mini")
     assert code == 0 and (isolated_home / "data" / "mini.txt").read_text() == text
     source.unlink()
-    code, _, err = run(capsys, "--lang", "de", "data", "get", "mini")
-    assert code == 0 and "Zwischenspeicher" in err
+    code, out, _ = run(capsys, "--lang", "de", "data", "get", "mini")
+    assert code == 0 and "Zwischenspeicher" in out
     code, _, err = run(capsys, "data", "get", "nosuchset")
     assert code == 1 and "tinyshakespeare" in err

@@ -350,10 +350,9 @@ def cmd_data(args: argparse.Namespace) -> int:
     from groundup.data import registry
 
     try:
-        path = registry.get(args.name, url_override=args.url)
+        registry.get(args.name, url_override=args.url, log=lambda m: console.print(m, markup=False))
     except registry.DownloadError as e:
         raise CliError(str(e), code=1) from None
-    console.print(t("data.done", name=args.name, file=path))
     return 0
 
 

@@ -10,6 +10,11 @@ from pathlib import Path
 from typing import Any
 
 
+def groundup_home() -> Path:
+    """Where groundup keeps the learner's progress, caches and downloads."""
+    return Path(os.environ.get("GROUNDUP_HOME") or Path.home() / ".local" / "share" / "groundup")
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
     """Call `write(tmp)` on a temporary file next to `path`, then rename it into place."""
     target = Path(path)

@@ -34,7 +34,10 @@ def test_get_downloads_verifies_and_then_uses_the_cache(source: Path, tmp_path: 
     cache, messages = tmp_path / "cache", []
     path = registry.get("sample", cache_dir=cache, log=messages.append)
     assert path == cache / "sample.txt" and path.read_bytes() == CONTENT
-    assert messages == [f"Downloading sample from {source.as_uri()}"]
+    assert messages == [
+        f"Downloading sample from {source.as_uri()}",
+        f"sample saved to {path} (sha256 verified)",
+    ]
     source.unlink()  # from now on only the cache can answer
     assert registry.get("sample", cache_dir=cache, log=messages.append) == path
     assert messages[-1] == f"sample is already in the cache: {path}"

@@ -28,7 +28,7 @@ import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 
-from groundup.files import atomic_write_text
+from groundup.files import atomic_write_text, groundup_home
 
 VERSION = 1  # bump when the recipe changes, so old caches are not reused
 MIN_DOC_CHARS = 20
@@ -49,10 +49,6 @@ MODULES = (
 )
 # fmt: on
 SKIP_DIRS = {"test", "tests", "__pycache__", "idle_test"}
-
-
-def groundup_home() -> Path:
-    return Path(os.environ.get("GROUNDUP_HOME") or Path.home() / ".local/share/groundup")
 
 
 def cache_path() -> Path:

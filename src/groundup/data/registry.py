@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from groundup.data.corpus import groundup_home
-from groundup.files import atomic_write
+from groundup.files import atomic_write, groundup_home
 from groundup.i18n import t
 
 CHUNK = 1 << 16
@@ -64,6 +63,7 @@ def get(
     url = url_override or dataset.url
     log(t("data.downloading", name=name, url=url))
     atomic_write(target, lambda tmp: _download(name, url, dataset.sha256, tmp))
+    log(t("data.done", name=name, file=target))
     return target
 
 

@@ -6,12 +6,13 @@ half-written record.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from groundup.files import groundup_home
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS attempts (
@@ -34,13 +35,9 @@ class StepProgress:
     attempts: int
 
 
-def home() -> Path:
-    return Path(os.environ.get("GROUNDUP_HOME") or Path.home() / ".local" / "share" / "groundup")
-
-
 class ProgressStore:
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or home() / "progress.sqlite3"
+        self.path = path or groundup_home() / "progress.sqlite3"
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
