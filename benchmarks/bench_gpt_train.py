@@ -9,8 +9,8 @@ nanoGPT reports a validation loss of about 1.88 for it on Tiny Shakespeare.
     python benchmarks/bench_gpt_train.py --data ../shared/data/tinyshakespeare/input.txt
 
 prints
-    {"name": "ms_per_iter", "value": ..., "unit": "ms", "config": {...}}   median step time
-    {"name": "val_loss", "value": ..., "unit": "nats/char", "config": {...}}
+    {"name": "ms_per_iter", "value": ..., "unit": "ms", "n_layer": 4, ...}   median step time
+    {"name": "val_loss", "value": ..., "unit": "nats/char", "n_layer": 4, ...}
 Without --data it trains on the embedded corpus (docstrings of the standard library).
 """
 
@@ -99,11 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for name, value, unit in figures:
         extra = {"eval_iters": args.eval_iters} if name == "val_loss" else {}
-        print(
-            json.dumps(
-                {"name": name, "value": round(value, 4), "unit": unit, "config": config | extra}
-            )
-        )
+        print(json.dumps({"name": name, "value": round(value, 4), "unit": unit, **config, **extra}))
     return 0
 
 

@@ -47,18 +47,17 @@ def test_prints_ms_per_iter_and_val_loss_as_json_lines(bench, tmp_path: Path, ca
     assert ms["value"] > 0
     vocab = len(set(data.read_text()))
     assert 0 < val["value"] < math.log(vocab) + 0.5  # 12 steps: about ln(V), not diverged
-    config = ms["config"]
     # nanoGPT's CPU baby GPT
-    assert {k: config[k] for k in ("n_layer", "n_head", "n_embd", "block_size", "batch_size")} == {
+    assert {k: ms[k] for k in ("n_layer", "n_head", "n_embd", "block_size", "batch_size")} == {
         "n_layer": 4,
         "n_head": 4,
         "n_embd": 128,
         "block_size": 64,
         "batch_size": 12,
     }
-    assert config["max_iters"] == 12 and config["vocab_size"] == vocab
-    assert config["data"] == "text.txt" and config["threads"] == 1
-    assert val["config"]["eval_iters"] == 3
+    assert ms["max_iters"] == 12 and ms["vocab_size"] == vocab
+    assert ms["data"] == "text.txt" and ms["threads"] == 1
+    assert val["eval_iters"] == 3
 
 
 def test_without_data_it_uses_the_embedded_corpus(bench, monkeypatch, capsys) -> None:
@@ -66,5 +65,5 @@ def test_without_data_it_uses_the_embedded_corpus(bench, monkeypatch, capsys) ->
     monkeypatch.setattr(bench, "load_corpus", lambda: corpus)
     bench.main(["--max-iters", "2", "--eval-iters", "1", "--threads", "1", "--quiet"])
     first = json.loads(capsys.readouterr().out.splitlines()[0])
-    assert first["config"]["data"] == "embedded corpus"
-    assert first["config"]["chars"] == len(corpus)
+    assert first["data"] == "embedded corpus"
+    assert first["chars"] == len(corpus)
