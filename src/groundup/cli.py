@@ -418,15 +418,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     path = steps.load()
     labs = {s.id: s.lab for s in path.steps if s.lab}
     if args.lab is None or args.lab in ("-h", "--help"):
+        usage = "groundup run LAB [--preset micro|tiny|full] [--data FILE] [--device auto|cpu|cuda|mps] [--out DIR] [--seed N]"
         console.print(
-            t("error.unknown_lab", lab="", names=", ".join(labs))
-            if args.lab is None
-            else t("cli.run")
+            f"{t('cli.run')}\n{usage}\n{t('run.labs', names=', '.join(labs))}", markup=False
         )
-        console.print(
-            "groundup run LAB [--preset micro|tiny|full] [--data FILE] [--device auto|cpu|cuda|mps] [--out DIR] [--seed N]"
-        )
-        return 0 if args.lab else 2
+        if args.lab is None:
+            raise CliError(t("run.no_lab"))
+        return 0
     if args.lab not in labs:
         close = [c for c in path.suggestions(args.lab, n=5) if c in labs]
         message = t("error.unknown_lab", lab=args.lab, names=", ".join(labs))
@@ -442,6 +440,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         cfg = runner.make_config(lab.Config, lab.PRESETS, preset, **lab_args)
         if cfg.data is not None and not Path(cfg.data).is_file():
             raise runner.LabError(t("error.data_missing", file=cfg.data))
+        out = runner.default_out(cfg, args.lab)
+        console.print(
+            t("run.start", lab=args.lab, preset=cfg.preset, device=cfg.device, out=out),
+            markup=False,
+        )
         report = lab.run(cfg)
     except runner.LabError as e:
         raise CliError(t("error.lab_failed", detail=e), code=1) from None

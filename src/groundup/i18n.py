@@ -83,10 +83,9 @@ MESSAGES: dict[str, Msg] = {
         "Die Datendatei {file} existiert nicht. Geben Sie mit --data eine vorhandene UTF-8-Textdatei an.",
     ),
     "error.bad_value": Msg(
-        "Option --{option}: '{value}' is not a valid {kind}.",
-        "Option --{option}: '{value}' ist kein gültiger Wert vom Typ {kind}.",
+        "Option --{option}: '{value}' is not valid; choose {kind}.",
+        "Option --{option}: '{value}' ist ungültig; möglich sind {kind}.",
     ),
-    "error.usage": Msg("{detail}", "{detail}"),
     "error.interrupted": Msg("Interrupted.", "Abgebrochen."),
     "error.internal": Msg(
         "Something went wrong inside groundup: {detail}. Run with GROUNDUP_DEBUG=1 to see the traceback.",
@@ -155,7 +154,6 @@ MESSAGES: dict[str, Msg] = {
     "path.status.built": Msg("built", "gebaut"),
     "path.status.planned": Msg("planned", "geplant"),
     "path.passed": Msg("passed", "bestanden"),
-    "path.needs": Msg("needs", "braucht"),
     "path.legend": Msg(
         "{built} of {total} steps built, {passed} passed by you. Start with `groundup lesson {first}`.",
         "{built} von {total} Schritten gebaut, {passed} davon von Ihnen bestanden. Beginnen Sie mit `groundup lesson {first}`.",
@@ -207,6 +205,7 @@ MESSAGES: dict[str, Msg] = {
     "run.summary": Msg("Summary of lab '{lab}'", "Zusammenfassung von Lab '{lab}'"),
     "run.artifacts": Msg("artefacts", "Ergebnisse"),
     "run.seconds": Msg("finished in {seconds:.1f} s", "fertig nach {seconds:.1f} s"),
+    "run.no_lab": Msg("Name the lab to run.", "Nennen Sie das Lab, das laufen soll."),
     "run.labs": Msg(
         "Labs: {names}. `groundup run LAB --help` lists a lab's settings.",
         "Labs: {names}. `groundup run LAB --help` zeigt die Einstellungen eines Labs.",

@@ -51,7 +51,9 @@ def make_config(
 ) -> LabConfig:
     """The preset's values, then explicit overrides (None means 'not given')."""
     if preset not in PRESET_NAMES:
-        raise LabError(f"unknown preset '{preset}'; choose one of {', '.join(PRESET_NAMES)}")
+        raise LabError(
+            t("error.bad_value", option="preset", value=preset, kind=" | ".join(PRESET_NAMES))
+        )
     values: dict[str, Any] = {**presets.get(preset, {}), "preset": preset}
     values.update({k: v for k, v in overrides.items() if v is not None})
     return config_cls(**values)
@@ -90,8 +92,12 @@ def resolve_device(name: str) -> str:
     return name
 
 
+def default_out(cfg: LabConfig, lab: str) -> Path:
+    return Path(cfg.out) if cfg.out else Path("runs") / f"{lab}-{cfg.preset}"
+
+
 def out_dir(cfg: LabConfig, lab: str) -> Path:
-    path = Path(cfg.out) if cfg.out else Path("runs") / f"{lab}-{cfg.preset}"
+    path = default_out(cfg, lab)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
