@@ -50,3 +50,19 @@ def test_msg_formats_fields_in_the_chosen_language() -> None:
 def test_argparse_translations_keep_their_placeholders() -> None:
     for en, de in ARGPARSE_DE.items():
         assert re.findall(r"%\(?\w*\)?[rs]", en) == re.findall(r"%\(?\w*\)?[rs]", de), en
+
+
+def test_every_lab_setting_is_explained_in_both_languages() -> None:
+    import dataclasses
+    import importlib
+
+    from groundup.path import steps
+
+    common = {"preset", "seed", "device", "out", "data"}  # explained by the CLI itself
+    for step in steps.load().steps:
+        if step.lab:
+            config = importlib.import_module(step.lab).Config
+            for f in dataclasses.fields(config):
+                if f.name not in common:
+                    msg = i18n.LAB_FIELDS[f.name]
+                    assert msg.en and msg.de and msg.en != msg.de, f.name

@@ -384,11 +384,8 @@ def _lab_parser(lab_name: str, config_cls: type, presets: dict[str, dict[str, An
             continue
         kind, _optional = _field_type(hints[f.name])
         default = f.default if f.default is not dataclasses.MISSING else None
-        help_text = common.get(f.name) or (
-            t("cli.run.resume")
-            if f.name == "resume"
-            else t("cli.run.field", name=f.name, default=default)
-        )
+        described = common.get(f.name) or i18n.LAB_FIELDS[f.name].get()
+        help_text = f"{described} ({t('cli.run.default', default=default)})"
         flag = "--" + f.name.replace("_", "-")
         if kind is bool:
             parser.add_argument(

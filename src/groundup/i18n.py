@@ -118,12 +118,7 @@ MESSAGES: dict[str, Msg] = {
     "cli.run.device": Msg("auto, cpu, cuda or mps", "auto, cpu, cuda oder mps"),
     "cli.run.out": Msg("folder for the lab's artefacts", "Ordner für die Ergebnisse des Labs"),
     "cli.run.seed": Msg("random seed", "Zufallsstartwert"),
-    "cli.run.resume": Msg(
-        "continue from the checkpoint in --out", "vom Checkpoint in --out weitermachen"
-    ),
-    "cli.run.field": Msg(
-        "lab setting '{name}' (default {default})", "Lab-Einstellung '{name}' (Standard {default})"
-    ),
+    "cli.run.default": Msg("default {default}", "Standard {default}"),
     "cli.exercise": Msg(
         "write a step's exercise into your workspace",
         "die Übung eines Schritts in Ihren Arbeitsordner schreiben",
@@ -242,5 +237,73 @@ MESSAGES: dict[str, Msg] = {
     "data.too_small": Msg(
         "{file} has {n} characters; this lab needs at least {need}.",
         "{file} hat {n} Zeichen; dieses Lab braucht mindestens {need}.",
+    ),
+}
+
+
+# Help for lab settings (`groundup run LAB --help`); every lab Config field has an entry.
+LAB_FIELDS: dict[str, Msg] = {
+    "quiet": Msg("no progress bars", "keine Fortschrittsbalken"),
+    "resume": Msg("continue from the checkpoint in --out", "vom Checkpoint in --out weitermachen"),
+    "hidden": Msg("width of each hidden layer", "Breite jeder verborgenen Schicht"),
+    "layers": Msg("number of hidden layers", "Anzahl verborgener Schichten"),
+    "activation": Msg(
+        "activation function: relu, tanh or sigmoid",
+        "Aktivierungsfunktion: relu, tanh oder sigmoid",
+    ),
+    "epochs": Msg("passes over the training data", "Durchläufe durch die Trainingsdaten"),
+    "batch_size": Msg("examples per training step", "Beispiele pro Trainingsschritt"),
+    "optimizer": Msg("optimizer: sgd or adam", "Optimierer: sgd oder adam"),
+    "lr": Msg("learning rate", "Lernrate"),
+    "min_lr": Msg(
+        "learning rate at the end of the cosine decay", "Lernrate am Ende des Kosinus-Abfalls"
+    ),
+    "momentum": Msg("momentum of SGD", "Momentum von SGD"),
+    "test_fraction": Msg(
+        "share of the data held out for testing",
+        "Anteil der Daten, der zum Testen zurückgehalten wird",
+    ),
+    "task": Msg(
+        "what the model learns: reverse or copy",
+        "was das Modell lernt: reverse (umkehren) oder copy (kopieren)",
+    ),
+    "seq_len": Msg("tokens per input sequence", "Tokens pro Eingabesequenz"),
+    "vocab": Msg("number of distinct tokens", "Anzahl verschiedener Tokens"),
+    "d_model": Msg("model width", "Modellbreite"),
+    "n_heads": Msg("attention heads", "Attention-Köpfe"),
+    "n_head": Msg("attention heads", "Attention-Köpfe"),
+    "n_layers": Msg("Transformer layers", "Transformer-Schichten"),
+    "n_layer": Msg("Transformer blocks", "Transformer-Blöcke"),
+    "n_embd": Msg("embedding width", "Breite der Embeddings"),
+    "block_size": Msg("context length in tokens", "Kontextlänge in Tokens"),
+    "steps": Msg("training steps", "Trainingsschritte"),
+    "max_iters": Msg("training steps", "Trainingsschritte"),
+    "warmup_iters": Msg(
+        "steps of linear learning-rate warm-up", "Schritte linearer Aufwärmphase der Lernrate"
+    ),
+    "eval_every": Msg("steps between evaluations", "Schritte zwischen zwei Auswertungen"),
+    "eval_interval": Msg(
+        "steps between evaluations (and checkpoints)",
+        "Schritte zwischen zwei Auswertungen (und Checkpoints)",
+    ),
+    "eval_size": Msg(
+        "fresh sequences for the accuracy figures", "neue Sequenzen für die Genauigkeitswerte"
+    ),
+    "eval_iters": Msg("batches per evaluation", "Batches pro Auswertung"),
+    "dropout": Msg("dropout probability", "Dropout-Wahrscheinlichkeit"),
+    "weight_decay": Msg("AdamW weight decay", "Gewichtsabnahme (weight decay) von AdamW"),
+    "grad_clip": Msg(
+        "clip the gradient norm to this (0: off)",
+        "Gradientennorm auf diesen Wert begrenzen (0: aus)",
+    ),
+    "sample_tokens": Msg("characters to generate at the end", "am Ende zu erzeugende Zeichen"),
+    "temperature": Msg("sampling temperature", "Sampling-Temperatur"),
+    "top_k": Msg(
+        "sample only from the k most likely tokens",
+        "nur aus den k wahrscheinlichsten Tokens ziehen",
+    ),
+    "top_p": Msg(
+        "nucleus sampling: smallest set with this probability",
+        "Nucleus-Sampling: kleinste Menge mit dieser Wahrscheinlichkeit",
     ),
 }
