@@ -61,8 +61,9 @@ def test_every_lab_setting_is_explained_in_both_languages() -> None:
     common = {"preset", "seed", "device", "out", "data"}  # explained by the CLI itself
     for step in steps.load().steps:
         if step.lab:
-            config = importlib.import_module(step.lab).Config
-            for f in dataclasses.fields(config):
+            lab = importlib.import_module(step.lab)
+            explained = i18n.LAB_FIELDS | getattr(lab, "FIELD_HELP", {})
+            for f in dataclasses.fields(lab.Config):
                 if f.name not in common:
-                    msg = i18n.LAB_FIELDS[f.name]
+                    msg = explained[f.name]
                     assert msg.en and msg.de and msg.en != msg.de, f.name

@@ -367,7 +367,7 @@ def _field_type(hint: Any) -> tuple[type, bool]:
     return hint, False
 
 
-def _lab_parser(lab_name: str, config_cls: type, presets: dict[str, dict[str, Any]]) -> Parser:
+def _lab_parser(lab_name: str, lab: types.ModuleType) -> Parser:
     from groundup.labs.runner import PRESET_NAMES
 
     parser = Parser(prog=f"groundup run {lab_name}", description=t("cli.run"))
@@ -378,13 +378,15 @@ def _lab_parser(lab_name: str, config_cls: type, presets: dict[str, dict[str, An
         "out": t("cli.run.out"),
         "seed": t("cli.run.seed"),
     }
+    config_cls = lab.Config
+    field_help = i18n.LAB_FIELDS | getattr(lab, "FIELD_HELP", {})  # a lab may explain its own
     hints = typing.get_type_hints(config_cls)
     for f in dataclasses.fields(config_cls):
         if f.name == "preset":
             continue
         kind, _optional = _field_type(hints[f.name])
         default = f.default if f.default is not dataclasses.MISSING else None
-        described = common.get(f.name) or i18n.LAB_FIELDS[f.name].get()
+        described = common.get(f.name) or field_help[f.name].get()
         help_text = f"{described} ({t('cli.run.default', default=default)})"
         flag = "--" + f.name.replace("_", "-")
         if kind is bool:
@@ -431,7 +433,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     lab = importlib.import_module(labs[args.lab])
     from groundup.labs import runner
 
-    lab_args = vars(_lab_parser(args.lab, lab.Config, lab.PRESETS).parse_args(args.lab_args))
+    lab_args = vars(_lab_parser(args.lab, lab).parse_args(args.lab_args))
     preset = lab_args.pop("preset")
     try:
         cfg = runner.make_config(lab.Config, lab.PRESETS, preset, **lab_args)
