@@ -1,0 +1,1 @@
+"""Exercise `losses`: stable binary cross-entropy and cross-entropy with label smoothing."""
