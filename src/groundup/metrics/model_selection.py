@@ -224,7 +224,7 @@ class SearchResult:
         """The results as aligned text, best candidate first."""
         columns = [*self.param_names, "mean_score", "std_score", "rank", "seconds"]
         rows = sorted(self.rows, key=lambda row: row["rank"])
-        cells = [[_cell(row[c], digits) for c in columns] for row in rows]
+        cells = [[_cell(c, row[c], digits) for c in columns] for row in rows]
         widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
         lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
         lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
@@ -302,7 +302,9 @@ def random_search(
     return search(fit_predict, x, y, candidates, splitter, metric, on_candidate)
 
 
-def _cell(value: Any, digits: int) -> str:
-    if isinstance(value, float):
-        return f"{value:.{digits}g}" if abs(value) < 1e-3 and value else f"{value:.{digits}f}"
-    return str(value)
+def _cell(column: str, value: Any, digits: int) -> str:
+    if column in ("mean_score", "std_score"):
+        return f"{value:.{digits}f}"
+    if column == "seconds":
+        return f"{value:.2f}"
+    return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
