@@ -28,6 +28,8 @@ def test_micro_search_finds_a_good_model_and_reports_it(tmp_path) -> None:
     m = report.metrics
     assert m["test_accuracy"] >= 0.88 and m["test_macro_f1"] >= 0.88
     assert m["test_roc_auc_ovr"] >= 0.98
+    low, high = m["test_accuracy_ci95_low"], m["test_accuracy_ci95_high"]
+    assert low < m["test_accuracy"] < high and 0.01 < high - low < 0.1  # 360 test images
     assert m["best_cv_accuracy"] - m["worst_cv_accuracy"] >= 0.5
     assert m["best_cv_accuracy"] == max(m["grid_best_cv_accuracy"], m["random_best_cv_accuracy"])
     # accuracy misleads: always answering "not a 0" is right 90 % of the time, with F1 0
