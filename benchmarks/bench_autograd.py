@@ -5,8 +5,8 @@ Two comparisons, each on a network the path uses:
 1. One training step (forward, backward, Adam update) of the autograd lab's MLP on
    scikit-learn's digits (64-128-10, ReLU, Adam lr 3e-3, float64) with the NumPy engine
    and with the same network in PyTorch on the CPU: the same weights, the same batches,
-   the same thread count for NumPy's BLAS and for torch. Median of many steps after a
-   warm-up. Floor: the engine takes at most 3x PyTorch's time.
+   the same thread count for NumPy's BLAS and for torch, taking turns step by step.
+   Median of many steps after a warm-up. Floor: the engine takes at most 3x PyTorch's time.
 2. micrograd's two-moons demo (100 points, a 2-16-16-1 ReLU MLP, 100 steps of full-batch
    SGD on the mean hinge loss plus 1e-4 L2, learning rate 1.0 decaying to 0.1) with the
    scalar engine (`autograd/scalar.py`) and the tensor engine (`autograd/engine.py`).
@@ -77,15 +77,23 @@ def torch_copy(model: MLP) -> torch.nn.Sequential:
     return torch.nn.Sequential(*layers[:-1])
 
 
-def time_steps(step: Callable[[np.ndarray], float], batches: list[np.ndarray], warmup: int):
-    """Milliseconds of each step after the first `warmup` ones, and the last loss."""
-    times, loss = [], float("nan")
+def time_steps(
+    steps: list[Callable[[np.ndarray], float]], batches: list[np.ndarray], warmup: int
+) -> tuple[list[list[float]], list[float]]:
+    """Milliseconds of each step after the first `warmup` ones, and the last losses.
+
+    The implementations take turns on each batch, so a busy moment of the machine slows
+    them alike instead of whichever happened to run then.
+    """
+    times: list[list[float]] = [[] for _ in steps]
+    losses = [float("nan")] * len(steps)
     for i, batch in enumerate(batches):
-        start = time.perf_counter()
-        loss = step(batch)
-        if i >= warmup:
-            times.append((time.perf_counter() - start) * 1e3)
-    return times, loss
+        for k, step in enumerate(steps):
+            start = time.perf_counter()
+            losses[k] = step(batch)
+            if i >= warmup:
+                times[k].append((time.perf_counter() - start) * 1e3)
+    return times, losses
 
 
 def mlp_step_figures(args: argparse.Namespace) -> list[tuple[str, float, str, dict]]:
@@ -116,8 +124,9 @@ def mlp_step_figures(args: argparse.Namespace) -> list[tuple[str, float, str, di
         ref_optimizer.step()
         return loss.item()
 
-    engine_ms, engine_loss = time_steps(engine_step, batches, args.warmup)
-    torch_ms, torch_loss = time_steps(torch_step, batches, args.warmup)
+    (engine_ms, torch_ms), (engine_loss, torch_loss) = time_steps(
+        [engine_step, torch_step], batches, args.warmup
+    )
     engine, reference_ms = statistics.median(engine_ms), statistics.median(torch_ms)
     config = {
         "data": "sklearn digits",
