@@ -38,6 +38,7 @@ def precision_recall_f1(y_true, y_pred, average="macro"):
 """
 
 TOL = {"atol": 1e-9, "rtol": 0.0}
+PR = ("precision", "recall")  # the averaging checks leave F1 to its own check
 
 
 # ---------------------------------------------------------------- comparisons
@@ -47,7 +48,14 @@ def _short(values: np.ndarray) -> str:
     return excerpt(values.tolist(), 90)
 
 
-def compare_prf(module: ModuleType, y_true: np.ndarray, y_pred: np.ndarray, average: str) -> None:
+def compare_prf(
+    module: ModuleType,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    average: str,
+    scores: tuple[str, ...] = ("precision", "recall", "f1"),
+) -> None:
+    """Compare the named entries of the learner's (precision, recall, f1) with sklearn's."""
     fn = require(module, "precision_recall_f1")
     text = (
         f"precision_recall_f1(y_true={_short(y_true)}, y_pred={_short(y_pred)}, "
@@ -58,6 +66,8 @@ def compare_prf(module: ModuleType, y_true: np.ndarray, y_pred: np.ndarray, aver
     _require_triple(compared, got)
     expected = precision_recall_fscore_support(y_true, y_pred, average=average, zero_division=0)
     for name, value, want in zip(("precision", "recall", "f1"), got, expected[:3], strict=True):
+        if name not in scores:
+            continue
         which = Msg(f"{text}: {name}", f"{text}: {name}")
         if isinstance(value, float | np.floating) and math.isnan(value):
             raise Mismatch(which, expected=f"{want:.6g}", got="nan: a 0/0 that should count as 0")
@@ -112,27 +122,28 @@ def precision_and_recall(module: ModuleType) -> None:
     # (recall 1/2); class 0 gets precision 3/5 and recall 3/4
     y_true = np.array([1, 1, 1, 1, 0, 0, 0, 0])
     y_pred = np.array([1, 1, 0, 0, 1, 0, 0, 0])
-    compare_prf(module, y_true, y_pred, "macro")
-    compare_prf(module, *random_labels(1, 40, 3, right=0.6), "macro")
+    compare_prf(module, y_true, y_pred, "macro", PR)
+    compare_prf(module, *random_labels(1, 40, 3, right=0.6), "macro", PR)
 
 
 def micro_average(module: ModuleType) -> None:
     for seed, (n, classes) in enumerate([(30, 3), (60, 5), (17, 4)]):
-        compare_prf(module, *random_labels(10 + seed, n, classes, right=0.5), "micro")
+        compare_prf(module, *random_labels(10 + seed, n, classes, right=0.5), "micro", PR)
 
 
 def macro_average(module: ModuleType) -> None:
     for seed, (n, classes) in enumerate([(30, 3), (60, 5), (25, 4)]):
-        compare_prf(module, *random_labels(20 + seed, n, classes, right=0.5), "macro")
+        compare_prf(module, *random_labels(20 + seed, n, classes, right=0.5), "macro", PR)
 
 
 def f1_per_class(module: ModuleType) -> None:
-    # per class precision and recall far apart: harmonic != arithmetic mean, and the mean
+    # all three scores now, F1 included; per class precision and recall far apart: harmonic != arithmetic mean, and the mean
     # of per-class F1 != the harmonic mean of macro precision and macro recall
     y_true = np.array([0, 0, 0, 0, 0, 0, 1, 1, 2, 2])
     y_pred = np.array([0, 1, 1, 1, 2, 2, 1, 1, 2, 0])
     compare_prf(module, y_true, y_pred, "macro")
     compare_prf(module, *random_labels(30, 50, 4, right=0.4), "macro")
+    compare_prf(module, *random_labels(31, 50, 4, right=0.4), "micro")
 
 
 def zero_division(module: ModuleType) -> None:
@@ -206,17 +217,22 @@ CHECKS: list[Check] = [
         (
             "Precision of class c: of all examples PREDICTED as c, the share that really is c "
             "(TP / (TP + FP)). Recall: of all examples that really ARE c, the share predicted "
-            "as c (TP / (TP + FN)). Swapping the two is the classic slip.",
+            "as c (TP / (TP + FN)). Swapping the two is the classic slip. This check uses "
+            "average='macro', which divides per class before averaging.",
             "Precision der Klasse c: unter allen als c VORHERGESAGTEN Beispielen der Anteil, "
             "der wirklich c ist (TP / (TP + FP)). Recall: unter allen Beispielen, die wirklich "
             "c SIND, der Anteil, der als c vorhergesagt wurde (TP / (TP + FN)). Die beiden zu "
-            "vertauschen ist der klassische Fehler.",
+            "vertauschen ist der klassische Fehler. Diese Prüfung verwendet average='macro', "
+            "das pro Klasse teilt und erst dann mittelt.",
         ),
         precision_and_recall,
     ),
     _check(
         "micro_average",
-        ("average='micro' equals sklearn", "average='micro' stimmt mit sklearn überein"),
+        (
+            "average='micro': precision and recall equal sklearn",
+            "average='micro': Precision und Recall stimmen mit sklearn überein",
+        ),
         (
             "Micro averaging pools the counts: sum TP, the prediction counts and the true "
             "counts over all classes, then divide once. In single-label multiclass problems "
@@ -229,7 +245,10 @@ CHECKS: list[Check] = [
     ),
     _check(
         "macro_average",
-        ("average='macro' equals sklearn", "average='macro' stimmt mit sklearn überein"),
+        (
+            "average='macro': precision and recall equal sklearn",
+            "average='macro': Precision und Recall stimmen mit sklearn überein",
+        ),
         (
             "Macro averaging computes precision, recall and F1 for every class on its own and "
             "then takes the plain mean, so a rare class counts as much as a frequent one. The "
@@ -243,8 +262,8 @@ CHECKS: list[Check] = [
     _check(
         "f1_per_class",
         (
-            "macro F1 is the mean of the per-class harmonic means",
-            "Makro-F1 ist der Mittelwert der harmonischen Mittel pro Klasse",
+            "F1 (micro and macro): the mean of the per-class harmonic means",
+            "F1 (Mikro und Makro): der Mittelwert der harmonischen Mittel pro Klasse",
         ),
         (
             "F1 of a class is the harmonic mean 2PR / (P + R) = 2 TP / (predicted + true), not "
