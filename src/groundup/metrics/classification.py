@@ -78,8 +78,7 @@ def precision_recall_f1(
         labels = [pos_label]
     elif labels is None:
         labels = present
-    matrix = _confusion_against(y_true, y_pred, np.asarray(labels))
-    tp, predicted, true = matrix  # each (L,)
+    tp, predicted, true = _one_vs_rest_counts(y_true, y_pred, np.asarray(labels))  # each (L,)
     if average == "micro":
         tp, predicted, true = (counts.sum(keepdims=True) for counts in (tp, predicted, true))
     precision = _divide(tp, predicted, zero_division)
@@ -108,7 +107,7 @@ def f1(y_true: Sequence[Any], y_pred: Sequence[Any], **options: Any) -> Any:
     return precision_recall_f1(y_true, y_pred, **options)[2]
 
 
-def _confusion_against(
+def _one_vs_rest_counts(
     y_true: np.ndarray, y_pred: np.ndarray, labels: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per label: true positives, times predicted, times true (one-vs-rest counts)."""
