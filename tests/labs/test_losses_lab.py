@@ -60,7 +60,8 @@ def test_each_loss_fits_clean_points_exactly() -> None:
     x = torch.linspace(-3, 3, 30)
     y = 2.0 * x + 1.0
     for loss_fn in (lab.mse_loss, lab.l1_loss, lab.huber_loss):
-        slope, intercept = lab.fit_line(x, y, loss_fn, 400, runner._SilentBar())
+        with runner.progress(400, "fit", quiet=True) as bar:
+            slope, intercept = lab.fit_line(x, y, loss_fn, 400, bar)
         assert slope == pytest.approx(2.0, abs=0.02) and intercept == pytest.approx(1.0, abs=0.02)
 
 
