@@ -1,0 +1,1 @@
+"""Exercise `regularization`: batch normalization with running statistics, graded against PyTorch."""
