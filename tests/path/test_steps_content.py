@@ -48,7 +48,14 @@ def test_built_steps_keep_their_wiring() -> None:
         step = BY_ID[step_id]
         assert step.status == "built"
         assert (step.module, step.lab, step.exercise) == (module, lab, exercise)
-    assert {s.id for s in PATH.steps if s.built} == set(BUILT)
+
+
+def test_built_steps_name_their_lab_and_exercise_after_the_step() -> None:
+    for step in PATH.steps:
+        if step.built:
+            package = step.id.replace("-", "_")
+            assert (step.lab, step.exercise) == (f"groundup.labs.{package}", package), step.id
+            assert step.module and step.module.startswith("groundup."), step.id
 
 
 def test_planned_steps_name_no_module_lab_or_exercise() -> None:
