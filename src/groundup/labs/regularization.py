@@ -92,7 +92,7 @@ FIELD_HELP: dict[str, Msg] = {
 }
 
 TEXT = {
-    "training": Msg("training {variant}", "Training {variant}"),
+    "training": Msg("training {n} variants", "Training von {n} Varianten"),
     "no_data": Msg(
         "this lab uses the digits bundled with scikit-learn and takes no --data file",
         "dieses Lab nutzt die mit scikit-learn gelieferten Ziffern und nimmt keine --data-Datei",
@@ -285,7 +285,7 @@ def experiment(cfg: Config, variants: list[str]) -> runner.LabReport:
     splits = load_splits(cfg)
 
     results: dict[str, dict] = {}
-    description = TEXT["training"].get(variant=f"{len(variants)} variants")
+    description = TEXT["training"].get(n=len(variants))
     with runner.progress(cfg.epochs * len(variants), description, quiet=cfg.quiet) as bar:
         for variant in variants:
             results[variant] = train_variant(cfg, variant, splits, device, log, bar)
