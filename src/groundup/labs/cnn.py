@@ -451,7 +451,7 @@ def save_augmentation(
     ax = fig.add_subplot(grid[1, :])
     for name, h in histories.items():
         ax.plot(h["epoch"], [100 * (1 - a) for a in h["test_accuracy"]], label=TEXT[name].get())
-    ax.set_yscale("log")
+    ax.set_ylim(0, min(10.0, ax.get_ylim()[1]))  # the first epochs are off the chart
     ax.set_xlabel(TEXT["epoch"].get())
     ax.set_ylabel("test error (%)")
     ax.set_title(TEXT["effect"].get())
@@ -465,31 +465,34 @@ def save_augmentation(
 
 @torch.no_grad()
 def save_filters(path: Path, model: LeNet, image: Tensor, device: str) -> Path:
-    """Row 1: the first-layer kernels. Rows 2-3: what conv1 and conv2 see in one digit."""
+    """The input digit, up to 32 first-layer kernels, and 16 feature maps of each convolution."""
     plt = _pyplot()
     model.eval()
-    kernels = model.conv1.weight[:, 0].cpu()
-    a1, a2 = (a[0].cpu() for a in model.features(image[None].to(device)))
-    columns = max(len(kernels), 8)
-    fig, axes = plt.subplots(4, columns, figsize=(columns * 0.9, 4.6), dpi=110, squeeze=False)
+    kernels = model.conv1.weight[:32, 0].cpu()
+    a1, a2 = (a[0, :16].cpu() for a in model.features(image[None].to(device)))
+    columns = 8
+    sections = [  # (title, pictures, colour map, symmetric colour scale)
+        (TEXT["input"].get(), [image[0].cpu()], "gray_r", False),
+        (TEXT["filters"].get(), list(kernels), "RdBu_r", True),
+        (TEXT["maps1"].get(), list(a1), "viridis", False),
+        (TEXT["maps2"].get(), list(a2), "viridis", False),
+    ]
+    rows = sum(math.ceil(len(pictures) / columns) for _, pictures, _, _ in sections)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.0, rows * 1.1), dpi=110)
     for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
         ax.axis("off")
     limit = kernels.abs().max().item()
-    rows = [
-        (0, [image[0].cpu()], "gray_r", TEXT["input"].get()),
-        (1, list(kernels), "RdBu_r", TEXT["filters"].get()),
-        (2, list(a1[:columns]), "viridis", TEXT["maps1"].get()),
-        (3, list(a2[:columns]), "viridis", TEXT["maps2"].get()),
-    ]
-    for row, pictures, cmap, title in rows:
-        for i, picture in enumerate(pictures[:columns]):
-            ax = axes[row, i]
+    row = 0
+    for title, pictures, cmap, symmetric in sections:
+        for i, picture in enumerate(pictures):
+            ax = axes[row + i // columns, i % columns]
             ax.axis("on")
-            kwargs = {"vmin": -limit, "vmax": limit} if row == 1 else {}
-            ax.imshow(picture.numpy(), cmap=cmap, **kwargs)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            scale = {"vmin": -limit, "vmax": limit} if symmetric else {}
+            ax.imshow(picture.numpy(), cmap=cmap, **scale)
         axes[row, 0].set_title(title, fontsize=9, loc="left")
+        row += math.ceil(len(pictures) / columns)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
