@@ -4,6 +4,8 @@ Two copies of one small MLP start from the same weights; each step both compute 
 on the same random data, backpropagate, and let their optimizer step. Gradients and parameters
 must agree within 1e-6 (absolute) after every one of 100 steps, in float64. Hypothesis draws
 the hyperparameters, including the corner cases (momentum 0, dampening, centered, decay).
+Settings in which torch.optim cannot even reproduce itself after a 1e-15 nudge of the start
+are drawn again (see rounding_sensitivity); the float32 cases are fixed and always run.
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ from collections.abc import Callable
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from groundup.train import optimizers as opt
 
 STEPS = 100
 ATOL = 1e-6
-SETTINGS = settings(max_examples=8, deadline=None)
+SETTINGS = settings(max_examples=6, deadline=None)
 
 
 def make_problem(seed: int, dtype: torch.dtype = torch.float64):
@@ -38,13 +40,39 @@ def make_problem(seed: int, dtype: torch.dtype = torch.float64):
     return weights, loss_fn
 
 
+def rounding_sensitivity(
+    theirs: Callable[[list[torch.Tensor]], torch.optim.Optimizer], seed: int
+) -> float:
+    """How far torch.optim drifts from itself in 100 steps when the start moves by 1e-15.
+
+    An adaptive method that has reached a minimum can bounce around it chaotically; there any
+    rounding difference doubles every step, and two correct implementations that round in a
+    different order part ways. Such settings test the dynamics, not the rule, so the
+    hypothesis tests draw new ones instead (torch.optim against itself fails them too).
+    """
+    weights, loss_fn = make_problem(seed)
+    runs = []
+    for shift in (0.0, 1e-15):
+        params = [(w * (1 + shift)).requires_grad_() for w in weights]
+        optimizer = theirs(params)
+        for _ in range(STEPS):
+            optimizer.zero_grad()
+            loss_fn(params).backward()
+            optimizer.step()
+        runs.append(params)
+    return max((a - b).abs().max().item() for a, b in zip(*runs, strict=True))
+
+
 def assert_same_trajectory(
     ours: Callable[[list[torch.Tensor]], opt.Optimizer],
     theirs: Callable[[list[torch.Tensor]], torch.optim.Optimizer],
     seed: int = 0,
     dtype: torch.dtype = torch.float64,
     atol: float = ATOL,
+    skip_chaotic: bool = True,
 ) -> None:
+    if skip_chaotic:
+        assume(rounding_sensitivity(theirs, seed) < atol / 100)
     weights, loss_fn = make_problem(seed, dtype)
     mine = [w.clone().requires_grad_() for w in weights]
     reference = [w.clone().requires_grad_() for w in weights]
@@ -64,9 +92,8 @@ def assert_same_trajectory(
 
 
 lrs = st.sampled_from([1e-3, 1e-2, 0.05, 0.2])
-# Adaptive methods move every coordinate by about lr per step; much larger rates make them
-# bounce chaotically around the minimum of this small problem, where any rounding difference
-# (1e-16) doubles every step. That tests the dynamics, not the update rule.
+# Adaptive methods move every coordinate by about lr per step: larger rates would make most
+# runs on this small problem end in the chaotic bouncing that rounding_sensitivity rejects.
 small_lrs = st.sampled_from([1e-4, 1e-3, 3e-3])
 decays = st.sampled_from([0.0, 0.0, 1e-3, 0.1])
 
@@ -140,7 +167,8 @@ def test_matches_torch_optim_adamw(lr, betas, eps, weight_decay, seed) -> None:
 )  # fmt: skip
 def test_matches_torch_optim_in_float32(ours, theirs) -> None:
     # float32 rounds differently in each operation order; 1e-5 still pins the rule down.
-    assert_same_trajectory(ours, theirs, seed=3, dtype=torch.float32, atol=1e-5)
+    assert_same_trajectory(ours, theirs, seed=3, dtype=torch.float32, atol=1e-5,
+                           skip_chaotic=False)  # fmt: skip
 
 
 @settings(max_examples=20, deadline=None)

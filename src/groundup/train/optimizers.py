@@ -78,12 +78,11 @@ class SGD(Optimizer):
         g = grad + self.weight_decay * p if self.weight_decay else grad  # d/dp of lambda/2 |p|^2
         if self.momentum:
             if "velocity" not in state:
-                state["velocity"] = g.clone()  # b_1 = g_1: torch starts undamped
+                b = state["velocity"] = g.clone()  # b_1 = g_1: torch starts undamped
             else:
                 b = state["velocity"]
                 b.mul_(self.momentum).add_((1 - self.dampening) * g)  # b <- mu b + (1 - tau) g
-            b = state["velocity"]
-            g = g + self.momentum * b if self.nesterov else b
+            g = g + self.momentum * b if self.nesterov else b  # Nesterov: look one step ahead
         p.sub_(self.lr * g)  # theta <- theta - eta g
 
 
