@@ -307,7 +307,7 @@ def train_one(
 def run(cfg: Config) -> runner.LabReport:
     validate(cfg)
     # Batches of 8x8 images are small work: with two threads on two busy cores the threads
-    # mostly wait for each other (measured: a training step took 13x longer than with one).
+    # mostly wait for each other (measured: a training step took 11x longer than with one).
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
