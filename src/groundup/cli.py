@@ -23,7 +23,7 @@ from groundup import i18n
 from groundup.i18n import t
 
 console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # paths stay whole
 
 # argparse's own messages, in German (argparse looks them up through gettext's `_`).
 ARGPARSE_DE = {

@@ -8,10 +8,12 @@ float32 atol 1e-5, rtol 1e-4.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from torch import Tensor, nn
 
@@ -236,6 +238,9 @@ def test_bad_inputs_are_rejected() -> None:
     seed=st.integers(0, 2**16),
 )
 def test_matches_torch_layernorm(lead, normalized, affine, bias, eps, seed, dtype) -> None:
+    # One normalized element: x - mean is pure round-off, and 1/sqrt(eps) magnifies it
+    # beyond any float32 tolerance; float64 still covers that case.
+    assume(dtype == torch.float64 or math.prod(normalized) > 1)
     shape = tuple(normalized)
     mine, theirs = twins(
         LayerNorm(shape, eps=eps, elementwise_affine=affine, bias=bias),
