@@ -1,0 +1,1 @@
+"""Exercise `calculus`: the numerical gradient and Jacobian by central differences."""
