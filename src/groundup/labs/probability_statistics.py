@@ -261,7 +261,7 @@ def run(cfg: Config) -> LabReport:
             for name in ("wald", "wilson", "t_mean"):
                 metrics[f"coverage_{name}_n{n}"] = table[n][name]
         artifacts["coverage_plot"] = plot_coverage(out / "coverage.png", table, cfg)
-        bar.update(info="done")
+        bar.update(advance=0, info="done")
     log.close()
 
     lines = [f"{'n':>5} {'Wald':>7} {'Wilson':>7} {'t (mean)':>9}   nominal {cfg.level:.0%}"]
