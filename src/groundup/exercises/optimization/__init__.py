@@ -1,0 +1,1 @@
+"""Exercise `optimization`: gradient descent with (Nesterov) momentum, returning the whole path."""
