@@ -1,0 +1,1 @@
+"""Exercise `mlp`: a linear layer, the exact GELU and Kaiming initialisation."""
