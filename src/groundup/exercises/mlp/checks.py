@@ -206,11 +206,12 @@ def check_kaiming_generator(module: ModuleType) -> None:
         "zwei Aufrufe mit Generatoren gleichen Seeds liefern dieselben Gewichte; ein anderer "
         "Seed andere",
     )
-    torch.manual_seed(1)
-    first = _kaiming(module, (40, 30), 3, label).clone()
-    torch.manual_seed(2)  # the global generator must not matter
-    second = _kaiming(module, (40, 30), 3, label)
-    other = _kaiming(module, (40, 30), 4, label)
+    with torch.random.fork_rng():  # the global generator must not matter; restored after
+        torch.manual_seed(1)
+        first = _kaiming(module, (40, 30), 3, label).clone()
+        torch.manual_seed(2)
+        second = _kaiming(module, (40, 30), 3, label)
+        other = _kaiming(module, (40, 30), 4, label)
     if not torch.equal(first, second):
         raise Mismatch(
             label,
