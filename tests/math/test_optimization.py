@@ -158,6 +158,50 @@ def test_least_squares_gradient_matches_torch() -> None:
     np.testing.assert_allclose(opt.least_squares_grad(X, y, w), wt.grad.numpy(), rtol=1e-12)
 
 
+def classification(n: int = 300, d: int = 4, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = (X @ rng.normal(size=d) + rng.normal(size=n) > 0).astype(float)
+    return X, y
+
+
+def test_logistic_gradient_and_hessian_match_scipy_and_torch() -> None:
+    X, y = classification()
+    w = np.random.default_rng(1).normal(size=4)
+    f = lambda v: opt.logistic_loss(X, y, v, 0.1)  # noqa: E731
+    g = lambda v: opt.logistic_grad(X, y, v, 0.1)  # noqa: E731
+    assert optimize.check_grad(f, g, w, epsilon=1e-7) < 1e-6
+    numeric = np.array([optimize.approx_fprime(w, lambda v, i=i: g(v)[i], 1e-7)
+                        for i in range(4)])  # fmt: skip
+    np.testing.assert_allclose(opt.logistic_hess(X, y, w, 0.1), numeric, atol=1e-6)
+    wt = torch.tensor(w, requires_grad=True)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(X) @ wt,
+                                                                torch.tensor(y))  # fmt: skip
+    (loss + 0.05 * (wt @ wt)).backward()
+    assert f(w) == pytest.approx(loss.item() + 0.05 * (w @ w), rel=1e-12)
+    np.testing.assert_allclose(g(w), wt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_matches_scipy_bfgs_and_sklearn_on_logistic_regression() -> None:
+    # l2-regularised logistic regression is strongly convex: Newton, backtracking GD, BFGS and
+    # scikit-learn (whose C is 1 / (n l2) in this scaling) find the same weights to 1e-6.
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = classification()
+    l2 = 0.01
+    f = lambda v: opt.logistic_loss(X, y, v, l2)  # noqa: E731
+    g = lambda v: opt.logistic_grad(X, y, v, l2)  # noqa: E731
+    h = lambda v: opt.logistic_hess(X, y, v, l2)  # noqa: E731
+    reference = bfgs(f, g, np.zeros(4))
+    np.testing.assert_allclose(opt.newton(g, h, np.zeros(4), 10)[-1], reference, atol=1e-6)
+    np.testing.assert_allclose(opt.backtracking(f, g, np.zeros(4), 2000)[0][-1], reference,
+                               atol=1e-6)  # fmt: skip
+    model = LogisticRegression(C=1 / (len(y) * l2), fit_intercept=False, tol=1e-12,
+                               max_iter=10_000).fit(X, y)  # fmt: skip
+    np.testing.assert_allclose(model.coef_[0], reference, atol=1e-6)
+    assert opt.looks_convex(f, g, h, np.random.default_rng(2).normal(size=(15, 4)) * 3)
+
+
 # ---------------------------------------------------------------- momentum: textbook = torch
 
 

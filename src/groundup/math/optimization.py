@@ -251,6 +251,26 @@ def sgd_least_squares(
     return np.array(trajectory)
 
 
+def logistic_loss(X: Array, y: Array, w: Array, l2: float = 0.0) -> float:
+    """Mean cross-entropy of logistic regression with labels y in {0, 1}, plus l2/2 |w|^2.
+
+    log(1 + e^z) - y z is the cross-entropy of sigmoid(z) against y; logaddexp keeps it finite
+    for large |z|. The loss is convex in w (its Hessian below is a weighted X^T X).
+    """
+    z = X @ w
+    return float(np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * l2 * (w @ w))
+
+
+def logistic_grad(X: Array, y: Array, w: Array, l2: float = 0.0) -> Array:
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))  # sigmoid: the predicted probability of y = 1
+    return X.T @ (p - y) / len(y) + l2 * w
+
+
+def logistic_hess(X: Array, y: Array, w: Array, l2: float = 0.0) -> Array:
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    return (X.T * (p * (1 - p))) @ X / len(y) + l2 * np.eye(len(w))
+
+
 # ---------------------------------------------------------------- convexity, on samples
 
 
