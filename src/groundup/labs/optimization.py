@@ -59,7 +59,7 @@ PRESETS: dict[str, dict] = {
         "samples": 20000,
         "sgd_steps": 30000,
         "batch_sizes": "1,10,100,1000",
-    },  # fmt: skip
+    },
 }
 
 FIELD_HELP = {
@@ -85,7 +85,7 @@ FIELD_HELP = {
     "features": Msg(
         "columns (unknowns) of the least-squares problem",
         "Spalten (Unbekannte) des Kleinste-Quadrate-Problems",
-    ),  # fmt: skip
+    ),
     "noise": Msg(
         "standard deviation of the noise added to the targets",
         "Standardabweichung des Rauschens auf den Zielwerten",
@@ -131,7 +131,7 @@ def batch_sizes(cfg: Config) -> list[int]:
         raise runner.LabError(
             TEXT["bad_value"].get(
                 field="batch_sizes", rule=f"integers in 1..{cfg.samples}", value=cfg.batch_sizes
-            )  # fmt: skip
+            )
         )
     return sizes
 
@@ -172,7 +172,7 @@ def quadratic_paths(q: opt.Quadratic, x0: np.ndarray, steps: int) -> dict[str, n
         "momentum": opt.gradient_descent(q.grad, x0, lr, steps, momentum=beta),
         "nesterov": opt.gradient_descent(
             q.grad, x0, 1 / L, steps, momentum=(root - 1) / (root + 1), nesterov=True
-        ),  # fmt: skip
+        ),
         "backtracking": opt.backtracking(q.f, q.grad, x0, steps)[0],
         "newton": opt.newton(q.grad, q.hess, x0, steps),
     }
@@ -295,14 +295,21 @@ def run(cfg: Config) -> runner.LabReport:
     atomic_write_text(out / "results.txt", table + "\n")
     artifacts = {
         "paths": save_paths(out / "paths.png", q, quad, rosen),
-        "learning_rates": save_curves(out / "learning_rates.png", curves,
-                                      TEXT["lr_title"].get(kappa=cfg.condition), "f(x) - f*"),
-        "sgd_batch_size": save_curves(out / "sgd_batch_size.png",
-                                      {f"batch {s}": e for s, e in excess.items()},
-                                      TEXT["sgd_title"].get(), "loss - optimal loss"),
+        "learning_rates": save_curves(
+            out / "learning_rates.png",
+            curves,
+            TEXT["lr_title"].get(kappa=cfg.condition),
+            "f(x) - f*",
+        ),
+        "sgd_batch_size": save_curves(
+            out / "sgd_batch_size.png",
+            {f"batch {s}": e for s, e in excess.items()},
+            TEXT["sgd_title"].get(),
+            "loss - optimal loss",
+        ),
         "results": out / "results.txt",
         "metrics": out / "metrics.jsonl",
-    }  # fmt: skip
+    }
     return runner.LabReport(lab=LAB, out_dir=out, metrics=metrics, artifacts=artifacts,
                             text=table, seconds=timer.seconds)  # fmt: skip
 

@@ -56,7 +56,7 @@ MUTANTS: list[Mutant] = [
         ).replace(
             "        x = x - lr * step\n        trajectory.append(x.copy())\n",
             "        x -= lr * step\n        trajectory.append(x)\n",
-        ),  # fmt: skip
+        ),
         note="stores the same array in every row and updates it in place: every row ends up "
         "as the last point",
     ),
@@ -65,7 +65,7 @@ MUTANTS: list[Mutant] = [
         catches="x0_untouched",
         source=_plant(
             "    x = np.array(x0, dtype=float)\n", "    x = np.asarray(x0, dtype=float)\n"
-        ).replace("        x = x - lr * step\n", "        x -= lr * step\n"),  # fmt: skip
+        ).replace("        x = x - lr * step\n", "        x -= lr * step\n"),
         note="np.asarray does not copy a float64 array: the in-place step walks the caller's x0",
     ),
     Mutant(
@@ -110,7 +110,7 @@ MUTANTS: list[Mutant] = [
         catches="nesterov",
         source=_plant(
             "            step = g + momentum * velocity\n", "            step = velocity\n"
-        ),  # fmt: skip
+        ),
         note="ignores nesterov=True: the heavy ball again",
     ),
     Mutant(
