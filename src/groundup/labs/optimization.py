@@ -228,8 +228,10 @@ def sgd_excess(cfg: Config, X: np.ndarray, y: np.ndarray, size: int) -> np.ndarr
     """Full loss minus the optimal loss along SGD's path with this batch size."""
     best = opt.least_squares_loss(X, y, np.linalg.lstsq(X, y, rcond=None)[0])
     path = opt.sgd_least_squares(X, y, size, cfg.sgd_steps, cfg.sgd_lr, cfg.sgd_decay, cfg.seed)
-    residuals = path @ X.T - y  # all steps at once: (steps + 1, samples)
-    return (residuals**2).sum(axis=1) / (2 * len(y)) - best
+    # |Xw - y|^2 = w^T (X^T X) w - 2 w^T X^T y + y^T y: every step at once, in O(d^2) per step
+    gram, cross = X.T @ X, X.T @ y
+    squared = np.einsum("ki,ij,kj->k", path, gram, path) - 2 * path @ cross + y @ y
+    return squared / (2 * len(y)) - best
 
 
 # ---------------------------------------------------------------- the experiment
