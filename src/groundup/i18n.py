@@ -248,8 +248,7 @@ LAB_FIELDS: dict[str, Msg] = {
     "hidden": Msg("width of each hidden layer", "Breite jeder verborgenen Schicht"),
     "layers": Msg("number of hidden layers", "Anzahl verborgener Schichten"),
     "activation": Msg(
-        "activation function: relu, tanh or sigmoid",
-        "Aktivierungsfunktion: relu, tanh oder sigmoid",
+        "activation function, e.g. relu, tanh, gelu", "Aktivierungsfunktion, z. B. relu, tanh, gelu"
     ),
     "epochs": Msg("passes over the training data", "Durchläufe durch die Trainingsdaten"),
     "batch_size": Msg("examples per training step", "Beispiele pro Trainingsschritt"),
