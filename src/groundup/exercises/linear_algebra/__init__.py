@@ -1,0 +1,1 @@
+"""Exercise linear_algebra: principal component analysis, graded against sklearn."""
