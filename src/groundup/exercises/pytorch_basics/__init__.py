@@ -1,0 +1,1 @@
+"""Exercise `pytorch_basics`: a sliding-window Dataset and one training epoch."""
