@@ -238,9 +238,10 @@ def test_bad_inputs_are_rejected() -> None:
     seed=st.integers(0, 2**16),
 )
 def test_matches_torch_layernorm(lead, normalized, affine, bias, eps, seed, dtype) -> None:
-    # One normalized element: x - mean is pure round-off, and 1/sqrt(eps) magnifies it
-    # beyond any float32 tolerance; float64 still covers that case.
-    assume(dtype == torch.float64 or math.prod(normalized) > 1)
+    # With one or two normalized elements the output is fixed (0, or -1 and +1) and the
+    # true input gradient is ~0, so both sides return float32 round-off that no relative
+    # tolerance can compare; float64 still covers those cases.
+    assume(dtype == torch.float64 or math.prod(normalized) > 2)
     shape = tuple(normalized)
     mine, theirs = twins(
         LayerNorm(shape, eps=eps, elementwise_affine=affine, bias=bias),
