@@ -201,14 +201,8 @@ def validate(cfg: Config) -> None:
 
 def run(cfg: Config) -> runner.LabReport:
     validate(cfg)
-    # Tensors this small gain nothing from several CPU threads, and on a busy machine the
-    # threads mostly wait for each other: one thread is several times faster here.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with runner.one_torch_thread():  # small tensors: a second thread only waits
         return train(cfg)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def train(cfg: Config) -> runner.LabReport:

@@ -9,7 +9,6 @@ plot and an accuracy plot, and the trained weights.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -48,12 +47,6 @@ ONLY_CPU = Msg(
     "oder auto.",
 )
 BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
-BAD_DATA = Msg(
-    "{file} must be a .npz file with an array X (examples, features) and integer labels y "
-    "(examples,): {detail}",
-    "{file} muss eine .npz-Datei mit einem Array X (Beispiele, Merkmale) und ganzzahligen "
-    "Labels y (Beispiele,) sein: {detail}",
-)
 
 
 def load_data(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
@@ -63,19 +56,8 @@ def load_data(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
 
         digits = load_digits()
         return digits.data / 16.0, digits.target.astype(np.int64)  # pixel values are 0..16
-    path = Path(cfg.data)
-    try:
-        with np.load(path) as archive:
-            x, y = np.asarray(archive["X"], dtype=np.float64), np.asarray(archive["y"])
-    except (OSError, KeyError, ValueError) as error:
-        raise LabError(BAD_DATA.get(file=path, detail=error)) from None
-    if x.ndim != 2 or y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer):
-        detail = f"got X {x.shape}, y {y.shape} {y.dtype}"
-        raise LabError(BAD_DATA.get(file=path, detail=detail))
-    if len(np.unique(y)) < 2 or y.min() < 0:
-        raise LabError(BAD_DATA.get(file=path, detail="labels must be >= 0, at least two classes"))
-    scale = np.abs(x).max() or 1.0
-    return x / scale, y.astype(np.int64)
+    x, y = runner.load_labelled_arrays(cfg.data)
+    return x / (np.abs(x).max() or 1.0), y
 
 
 def split(

@@ -306,14 +306,8 @@ def train_one(
 
 def run(cfg: Config) -> runner.LabReport:
     validate(cfg)
-    # Batches of 8x8 images are small work: with two threads on two busy cores the threads
-    # mostly wait for each other (measured: a training step took 11x longer than with one).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with runner.one_torch_thread():  # small tensors: a second thread only waits
         return experiment(cfg)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def experiment(cfg: Config) -> runner.LabReport:

@@ -63,12 +63,6 @@ ONLY_CPU = Msg(
     "Dieses Lab läuft mit NumPy nur auf der CPU; nehmen Sie --device cpu oder auto.",
 )
 BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
-BAD_DATA = Msg(
-    "{file} must be a .npz file with an array X (examples, features) and integer labels y "
-    "(examples,): {detail}",
-    "{file} muss eine .npz-Datei mit einem Array X (Beispiele, Merkmale) und ganzzahligen "
-    "Labels y (Beispiele,) sein: {detail}",
-)
 
 
 # ---------------------------------------------------------------- settings and data
@@ -102,15 +96,7 @@ def load_data(cfg: Config) -> tuple[np.ndarray, np.ndarray, int]:
         digits = load_digits()
         x, y, side = digits.data.astype(np.float64), digits.target.astype(np.int64), 8
     else:
-        path = Path(cfg.data)
-        try:
-            with np.load(path) as archive:
-                x, y = np.asarray(archive["X"], dtype=np.float64), np.asarray(archive["y"])
-        except (OSError, KeyError, ValueError) as error:
-            raise LabError(BAD_DATA.get(file=path, detail=error)) from None
-        if x.ndim != 2 or y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer):
-            detail = f"got X {x.shape}, y {y.shape} {y.dtype}"
-            raise LabError(BAD_DATA.get(file=path, detail=detail))
+        x, y = runner.load_labelled_arrays(cfg.data, classes=False)
         side = int(round(np.sqrt(x.shape[1])))
         side = side if side * side == x.shape[1] else 0
     if cfg.samples:

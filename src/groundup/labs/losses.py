@@ -278,13 +278,8 @@ def validate(cfg: Config) -> None:
 
 def run(cfg: Config) -> runner.LabReport:
     validate(cfg)
-    # Small tensors gain nothing from several CPU threads; on a busy machine they only wait.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with runner.one_torch_thread():  # small tensors: a second thread only waits
         return experiment(cfg)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def experiment(cfg: Config) -> runner.LabReport:

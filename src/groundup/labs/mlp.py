@@ -244,13 +244,8 @@ def train(
 
 def run(cfg: Config) -> runner.LabReport:
     validate(cfg)
-    # Small matrix products: on two busy cores a second thread mostly waits.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with runner.one_torch_thread():  # small tensors: a second thread only waits
         return experiment(cfg)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def experiment(cfg: Config) -> runner.LabReport:

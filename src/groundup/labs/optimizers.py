@@ -230,13 +230,8 @@ def surface_path(
 
 def run(cfg: Config) -> runner.LabReport:
     names = validate(cfg)
-    # A network this small gains nothing from several CPU threads; one is faster here.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with runner.one_torch_thread():  # small tensors: a second thread only waits
         return experiment(cfg, names)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def experiment(cfg: Config, names: list[str]) -> runner.LabReport:

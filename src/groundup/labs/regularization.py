@@ -215,13 +215,8 @@ def validate(cfg: Config) -> list[str]:
 
 def run(cfg: Config) -> runner.LabReport:
     variants = validate(cfg)
-    # Batches of 32 through a small MLP gain nothing from several threads on a busy machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with runner.one_torch_thread():  # small tensors: a second thread only waits
         return experiment(cfg, variants)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def train_variant(
