@@ -26,6 +26,13 @@ class Check:
     run: Callable[[ModuleType], None]
 
 
+def check(
+    name: str, title: tuple[str, str], hint: tuple[str, str], run: Callable[[ModuleType], None]
+) -> Check:
+    """A Check from (English, German) pairs: the short form every exercise's checks.py uses."""
+    return Check(name=name, title=Msg(*title), hint=Msg(*hint), run=run)
+
+
 @dataclass(frozen=True)
 class Mutant:
     name: str

@@ -19,6 +19,7 @@ from groundup.exercises.checking import (
     assert_close,
     assert_shape,
     call,
+    check,
     describe,
     require,
 )
@@ -177,12 +178,8 @@ def check_masked_keys_no_influence(module: ModuleType) -> None:
     assert_close(label, after, before, atol=1e-9, rtol=0)
 
 
-def _check(name: str, title: tuple[str, str], hint: tuple[str, str], run) -> Check:
-    return Check(name=name, title=Msg(*title), hint=Msg(*hint), run=run)
-
-
 CHECKS: list[Check] = [
-    _check(
+    check(
         "exists",
         ("a function attention(q, k, v, mask=None)", "eine Funktion attention(q, k, v, mask=None)"),
         (
@@ -191,7 +188,7 @@ CHECKS: list[Check] = [
         ),
         check_exists,
     ),
-    _check(
+    check(
         "shapes",
         (
             "output shape (..., Tq, dv) for several shapes, with Tq != Tk and d != dv",
@@ -207,7 +204,7 @@ CHECKS: list[Check] = [
         ),
         check_shapes,
     ),
-    _check(
+    check(
         "matches_sdpa",
         (
             "values equal torch's scaled_dot_product_attention (no mask)",
@@ -222,7 +219,7 @@ CHECKS: list[Check] = [
         ),
         check_matches_sdpa,
     ),
-    _check(
+    check(
         "padding_mask",
         (
             "a padding mask (B, 1, Tk) blocks the padded keys",
@@ -239,7 +236,7 @@ CHECKS: list[Check] = [
         ),
         check_padding_mask,
     ),
-    _check(
+    check(
         "causal_mask",
         (
             "a causal mask (T, T): query i sees only keys 0..i",
@@ -254,7 +251,7 @@ CHECKS: list[Check] = [
         ),
         check_causal_mask,
     ),
-    _check(
+    check(
         "general_mask",
         (
             "any boolean mask pattern, different for every query",
@@ -269,7 +266,7 @@ CHECKS: list[Check] = [
         ),
         check_general_mask,
     ),
-    _check(
+    check(
         "gradients",
         (
             "gradients with respect to q, k and v equal torch's",
@@ -283,7 +280,7 @@ CHECKS: list[Check] = [
         ),
         check_gradients,
     ),
-    _check(
+    check(
         "masked_keys_no_influence",
         (
             "keys and values the mask blocks have no influence at all",

@@ -24,6 +24,7 @@ from groundup.exercises.checking import (
     assert_close,
     assert_shape,
     call,
+    check,
     describe,
     require,
 )
@@ -236,12 +237,8 @@ def check_jacobian_of_a_view(module: ModuleType) -> None:
     assert_close(label, got, np.eye(4)[1:], **TOL)
 
 
-def _check(name: str, title: tuple[str, str], hint: tuple[str, str], run) -> Check:
-    return Check(name=name, title=Msg(*title), hint=Msg(*hint), run=run)
-
-
 CHECKS: list[Check] = [
-    _check(
+    check(
         "exists",
         (
             "functions numerical_gradient(f, x, h=1e-5) and jacobian(f, x, h=1e-5)",
@@ -253,7 +250,7 @@ CHECKS: list[Check] = [
         ),
         check_exists,
     ),
-    _check(
+    check(
         "gradient_shape",
         (
             "numerical_gradient returns an array of the same shape as x",
@@ -267,7 +264,7 @@ CHECKS: list[Check] = [
         ),
         check_gradient_shape,
     ),
-    _check(
+    check(
         "gradient_matches_autograd",
         (
             "numerical_gradient equals torch.autograd on five functions (atol 1e-8)",
@@ -284,7 +281,7 @@ CHECKS: list[Check] = [
         ),
         check_gradient_matches_autograd,
     ),
-    _check(
+    check(
         "gradient_accurate",
         (
             "numerical_gradient is accurate to 1e-8 where the function curves hard",
@@ -301,7 +298,7 @@ CHECKS: list[Check] = [
         ),
         check_gradient_accurate,
     ),
-    _check(
+    check(
         "uses_given_h",
         (
             "both functions step by the h they are given",
@@ -313,7 +310,7 @@ CHECKS: list[Check] = [
         ),
         check_uses_given_h,
     ),
-    _check(
+    check(
         "leaves_input_unchanged",
         (
             "x holds the same values after the call as before",
@@ -328,7 +325,7 @@ CHECKS: list[Check] = [
         ),
         check_leaves_input_unchanged,
     ),
-    _check(
+    check(
         "jacobian_shape",
         (
             "jacobian returns shape (m, n): one row per output, one column per input",
@@ -342,7 +339,7 @@ CHECKS: list[Check] = [
         ),
         check_jacobian_shape,
     ),
-    _check(
+    check(
         "jacobian_matches_autograd",
         (
             "jacobian equals torch.autograd on five vector functions (atol 1e-8)",
@@ -357,7 +354,7 @@ CHECKS: list[Check] = [
         ),
         check_jacobian_matches_autograd,
     ),
-    _check(
+    check(
         "jacobian_of_a_view",
         (
             "jacobian is right for a function that returns a view of its input",

@@ -20,6 +20,7 @@ from groundup.exercises.checking import (
     assert_close,
     assert_shape,
     call,
+    check,
     describe,
     require,
 )
@@ -162,12 +163,8 @@ def check_gradients(module: ModuleType) -> None:
         assert_close(grad_label, a.grad, t.grad, **TOL)
 
 
-def _check(name: str, title: tuple[str, str], hint: tuple[str, str], run) -> Check:
-    return Check(name=name, title=Msg(*title), hint=Msg(*hint), run=run)
-
-
 CHECKS: list[Check] = [
-    _check(
+    check(
         "exists",
         (
             "a function conv2d(x, weight, bias=None, stride=1, padding=0)",
@@ -181,7 +178,7 @@ CHECKS: list[Check] = [
         ),
         check_exists,
     ),
-    _check(
+    check(
         "shapes",
         (
             "output shape (N, O, oh, ow) with stride, padding, non-square inputs and kernels",
@@ -199,7 +196,7 @@ CHECKS: list[Check] = [
         ),
         check_shapes,
     ),
-    _check(
+    check(
         "single_channel",
         (
             "values equal torch's conv2d for one input and one output channel",
@@ -216,7 +213,7 @@ CHECKS: list[Check] = [
         ),
         check_single_channel,
     ),
-    _check(
+    check(
         "multi_channel",
         (
             "several input and output channels: each kernel sums over all input channels",
@@ -232,7 +229,7 @@ CHECKS: list[Check] = [
         ),
         check_multi_channel,
     ),
-    _check(
+    check(
         "padding",
         ("values with zero padding", "Werte mit Null-Padding"),
         (
@@ -244,7 +241,7 @@ CHECKS: list[Check] = [
         ),
         check_padding,
     ),
-    _check(
+    check(
         "stride",
         ("values with stride 2 and 3", "Werte mit Stride 2 und 3"),
         (
@@ -255,7 +252,7 @@ CHECKS: list[Check] = [
         ),
         check_stride,
     ),
-    _check(
+    check(
         "bias",
         ("values with a bias", "Werte mit Bias"),
         (
@@ -266,7 +263,7 @@ CHECKS: list[Check] = [
         ),
         check_bias,
     ),
-    _check(
+    check(
         "gradients",
         (
             "gradients with respect to x, weight and bias equal torch's",

@@ -23,6 +23,7 @@ from groundup.exercises.checking import (
     assert_shape,
     assert_true,
     call,
+    check,
     describe,
     require,
 )
@@ -261,12 +262,8 @@ def check_ce_label_smoothing(module: ModuleType) -> None:
         _grad_compare(grad_label, grad, expected_grad, torch.float64)
 
 
-def _check(name: str, title: tuple[str, str], hint: tuple[str, str], run) -> Check:
-    return Check(name=name, title=Msg(*title), hint=Msg(*hint), run=run)
-
-
 CHECKS: list[Check] = [
-    _check(
+    check(
         "exists",
         (
             "functions bce_with_logits(logits, targets) and cross_entropy(logits, targets, "
@@ -280,7 +277,7 @@ CHECKS: list[Check] = [
         ),
         check_exists,
     ),
-    _check(
+    check(
         "bce_shape",
         (
             "bce_with_logits returns one number (a 0-dim tensor) for inputs of any shape",
@@ -294,7 +291,7 @@ CHECKS: list[Check] = [
         ),
         check_bce_shape,
     ),
-    _check(
+    check(
         "bce_values",
         (
             "bce_with_logits equals torch's binary_cross_entropy_with_logits",
@@ -310,7 +307,7 @@ CHECKS: list[Check] = [
         ),
         check_bce_values,
     ),
-    _check(
+    check(
         "bce_gradients",
         (
             "the gradient of bce_with_logits with respect to the logits equals torch's "
@@ -326,7 +323,7 @@ CHECKS: list[Check] = [
         ),
         check_bce_gradients,
     ),
-    _check(
+    check(
         "bce_extreme_logits",
         (
             "bce_with_logits stays finite and exact, value and gradient, at logits +-100 "
@@ -345,7 +342,7 @@ CHECKS: list[Check] = [
         ),
         check_bce_extreme_logits,
     ),
-    _check(
+    check(
         "ce_shape",
         (
             "cross_entropy returns one number (a 0-dim tensor) for (N, C) logits",
@@ -358,7 +355,7 @@ CHECKS: list[Check] = [
         ),
         check_ce_shape,
     ),
-    _check(
+    check(
         "ce_values",
         (
             "cross_entropy without smoothing equals torch's cross_entropy",
@@ -375,7 +372,7 @@ CHECKS: list[Check] = [
         ),
         check_ce_values,
     ),
-    _check(
+    check(
         "ce_gradients",
         (
             "the gradient of cross_entropy with respect to the logits equals torch's "
@@ -392,7 +389,7 @@ CHECKS: list[Check] = [
         ),
         check_ce_gradients,
     ),
-    _check(
+    check(
         "ce_extreme_logits",
         (
             "cross_entropy stays finite and exact at logits of +-100 (float32) and +-1000 "
@@ -412,7 +409,7 @@ CHECKS: list[Check] = [
         ),
         check_ce_extreme_logits,
     ),
-    _check(
+    check(
         "ce_label_smoothing",
         (
             "cross_entropy with label_smoothing equals torch's, value and gradient",

@@ -21,6 +21,7 @@ from groundup.exercises.checking import (
     Mismatch,
     assert_close,
     call,
+    check,
     describe,
     excerpt,
     require,
@@ -177,12 +178,8 @@ def auc_ties(module: ModuleType) -> None:
         compare_auc(module, y, scores, "scores rounded to one decimal (many ties)")
 
 
-def _check(name: str, title: tuple[str, str], hint: tuple[str, str], run) -> Check:
-    return Check(name=name, title=Msg(*title), hint=Msg(*hint), run=run)
-
-
 CHECKS: list[Check] = [
-    _check(
+    check(
         "exists",
         (
             "functions precision_recall_f1(y_true, y_pred, average) and roc_auc(y_true, scores)",
@@ -194,7 +191,7 @@ CHECKS: list[Check] = [
         ),
         defines_functions,
     ),
-    _check(
+    check(
         "perfect_prediction",
         (
             "a perfect prediction scores 1.0 everywhere; a tuple of three floats comes back",
@@ -208,7 +205,7 @@ CHECKS: list[Check] = [
         ),
         perfect_prediction,
     ),
-    _check(
+    check(
         "precision_and_recall",
         (
             "precision divides by the predictions, recall by the true labels",
@@ -227,7 +224,7 @@ CHECKS: list[Check] = [
         ),
         precision_and_recall,
     ),
-    _check(
+    check(
         "micro_average",
         (
             "average='micro': precision and recall equal sklearn",
@@ -243,7 +240,7 @@ CHECKS: list[Check] = [
         ),
         micro_average,
     ),
-    _check(
+    check(
         "macro_average",
         (
             "average='macro': precision and recall equal sklearn",
@@ -259,7 +256,7 @@ CHECKS: list[Check] = [
         ),
         macro_average,
     ),
-    _check(
+    check(
         "f1_per_class",
         (
             "F1 (micro and macro): the mean of the per-class harmonic means",
@@ -276,7 +273,7 @@ CHECKS: list[Check] = [
         ),
         f1_per_class,
     ),
-    _check(
+    check(
         "zero_division",
         (
             "classes never predicted or never true: 0/0 counts as 0, no crash, no nan",
@@ -294,7 +291,7 @@ CHECKS: list[Check] = [
         ),
         zero_division,
     ),
-    _check(
+    check(
         "auc_matches_sklearn",
         (
             "roc_auc equals sklearn's roc_auc_score on distinct random scores",
@@ -310,7 +307,7 @@ CHECKS: list[Check] = [
         ),
         auc_matches_sklearn,
     ),
-    _check(
+    check(
         "auc_ties",
         (
             "roc_auc with tied scores: a tie counts one half",

@@ -26,6 +26,7 @@ from groundup.exercises.checking import (
     assert_close,
     assert_shape,
     call,
+    check,
     describe,
     require,
 )
@@ -237,12 +238,8 @@ def check_kaiming_matches_torch(module: ModuleType) -> None:
         assert_close(label, got, expected, atol=1e-7, rtol=1e-5)
 
 
-def _check(name: str, title: tuple[str, str], hint: tuple[str, str], run) -> Check:
-    return Check(name=name, title=Msg(*title), hint=Msg(*hint), run=run)
-
-
 CHECKS: list[Check] = [
-    _check(
+    check(
         "exists",
         (
             "functions linear(x, weight, bias=None), gelu(x), kaiming_normal_(tensor, generator)",
@@ -254,7 +251,7 @@ CHECKS: list[Check] = [
         ),
         check_exists,
     ),
-    _check(
+    check(
         "linear_shapes",
         ("linear returns (..., out)", "linear liefert (..., out)"),
         (
@@ -268,7 +265,7 @@ CHECKS: list[Check] = [
         ),
         check_linear_shapes,
     ),
-    _check(
+    check(
         "linear_values",
         ("linear equals F.linear", "linear gleich F.linear"),
         (
@@ -279,7 +276,7 @@ CHECKS: list[Check] = [
         ),
         check_linear_values,
     ),
-    _check(
+    check(
         "linear_no_bias",
         ("linear with bias=None", "linear mit bias=None"),
         (
@@ -288,7 +285,7 @@ CHECKS: list[Check] = [
         ),
         check_linear_no_bias,
     ),
-    _check(
+    check(
         "linear_gradients",
         (
             "gradients of linear with respect to x, weight and bias equal torch's",
@@ -301,7 +298,7 @@ CHECKS: list[Check] = [
         ),
         check_linear_gradients,
     ),
-    _check(
+    check(
         "gelu_values",
         ("gelu equals the exact F.gelu", "gelu gleich dem exakten F.gelu"),
         (
@@ -315,7 +312,7 @@ CHECKS: list[Check] = [
         ),
         check_gelu_values,
     ),
-    _check(
+    check(
         "gelu_gradients",
         ("gradient of gelu equals torch's", "Gradient von gelu gleich dem von torch"),
         (
@@ -326,7 +323,7 @@ CHECKS: list[Check] = [
         ),
         check_gelu_gradients,
     ),
-    _check(
+    check(
         "kaiming_in_place",
         ("kaiming_normal_ fills the tensor in place", "kaiming_normal_ füllt an Ort und Stelle"),
         (
@@ -337,7 +334,7 @@ CHECKS: list[Check] = [
         ),
         check_kaiming_in_place,
     ),
-    _check(
+    check(
         "kaiming_statistics",
         (
             "the weights have mean 0 and std sqrt(2 / fan_in)",
@@ -354,7 +351,7 @@ CHECKS: list[Check] = [
         ),
         check_kaiming_statistics,
     ),
-    _check(
+    check(
         "kaiming_generator",
         (
             "kaiming_normal_ draws from the generator it is given",
@@ -368,7 +365,7 @@ CHECKS: list[Check] = [
         ),
         check_kaiming_generator,
     ),
-    _check(
+    check(
         "kaiming_matches_torch",
         (
             "the same numbers as torch.nn.init.kaiming_normal_ with the same generator",

@@ -18,6 +18,7 @@ from groundup.exercises.checking import (
     assert_close,
     assert_shape,
     call,
+    check,
     require,
 )
 from groundup.i18n import Msg
@@ -159,12 +160,8 @@ def check_matches_torch_sgd(module: ModuleType) -> None:
             assert_close(label, got, expected, **TOL)
 
 
-def _check(name: str, title: tuple[str, str], hint: tuple[str, str], run) -> Check:
-    return Check(name=name, title=Msg(*title), hint=Msg(*hint), run=run)
-
-
 CHECKS: list[Check] = [
-    _check(
+    check(
         "exists",
         (
             "a function gradient_descent(grad, x0, lr, steps, momentum=0.0, nesterov=False)",
@@ -178,7 +175,7 @@ CHECKS: list[Check] = [
         ),
         check_exists,
     ),
-    _check(
+    check(
         "shape_and_start",
         (
             "the trajectory is an array of shape (steps + 1, d) whose row 0 is x0",
@@ -197,7 +194,7 @@ CHECKS: list[Check] = [
         ),
         check_shape_and_start,
     ),
-    _check(
+    check(
         "x0_untouched",
         (
             "the caller's x0 is unchanged after the call",
@@ -211,7 +208,7 @@ CHECKS: list[Check] = [
         ),
         check_x0_untouched,
     ),
-    _check(
+    check(
         "plain_gradient_descent",
         (
             "with momentum = 0 every point equals plain gradient descent x <- x - lr g",
@@ -225,7 +222,7 @@ CHECKS: list[Check] = [
         ),
         check_plain_gradient_descent,
     ),
-    _check(
+    check(
         "heavy_ball",
         (
             "with momentum, the points equal Polyak's heavy ball (torch's SGD momentum)",
@@ -241,7 +238,7 @@ CHECKS: list[Check] = [
         ),
         check_heavy_ball,
     ),
-    _check(
+    check(
         "nesterov",
         (
             "with nesterov=True, the points equal Nesterov's look-ahead sequence",
@@ -255,7 +252,7 @@ CHECKS: list[Check] = [
         ),
         check_nesterov,
     ),
-    _check(
+    check(
         "matches_torch_sgd",
         (
             "100 steps on Rosenbrock and Himmelblau equal torch.optim.SGD(momentum, nesterov)",

@@ -13,7 +13,7 @@ from types import ModuleType
 import torch
 from torch import Tensor
 
-from groundup.exercises.checking import Check, Mismatch, assert_close, call, require
+from groundup.exercises.checking import Check, Mismatch, assert_close, call, check, require
 from groundup.i18n import Msg
 
 FUNCTIONS = ["adam_step"]
@@ -158,12 +158,8 @@ def check_matches_adamw(module: ModuleType) -> None:
         _compare_trajectory(module, setting, seed=300 + seed, steps=30)
 
 
-def _check(name: str, title: tuple[str, str], hint: tuple[str, str], run) -> Check:
-    return Check(name=name, title=Msg(*title), hint=Msg(*hint), run=run)
-
-
 CHECKS: list[Check] = [
-    _check(
+    check(
         "exists",
         (
             "a function adam_step(param, grad, m, v, t, lr, beta1, beta2, eps, weight_decay=0.0, "
@@ -179,7 +175,7 @@ CHECKS: list[Check] = [
         ),
         check_exists,
     ),
-    _check(
+    check(
         "first_step",
         (
             "the first step (t=1) moves param exactly as torch.optim.Adam does",
@@ -198,7 +194,7 @@ CHECKS: list[Check] = [
         ),
         check_first_step,
     ),
-    _check(
+    check(
         "state_updated",
         (
             "m and v are updated in place and equal torch's exp_avg and exp_avg_sq",
@@ -217,7 +213,7 @@ CHECKS: list[Check] = [
         ),
         check_state_updated,
     ),
-    _check(
+    check(
         "matches_adam",
         (
             "40 steps equal torch.optim.Adam for several lr, betas and eps",
@@ -233,7 +229,7 @@ CHECKS: list[Check] = [
         ),
         check_matches_adam,
     ),
-    _check(
+    check(
         "l2_weight_decay",
         (
             "with decoupled=False, weight decay is L2 as in torch.optim.Adam(weight_decay=...)",
@@ -249,7 +245,7 @@ CHECKS: list[Check] = [
         ),
         check_l2_weight_decay,
     ),
-    _check(
+    check(
         "matches_adamw",
         (
             "with decoupled=True, 30 steps equal torch.optim.AdamW (decoupled weight decay)",

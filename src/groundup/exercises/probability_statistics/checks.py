@@ -18,7 +18,15 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from groundup.exercises.checking import Check, Mismatch, assert_close, call, describe, require
+from groundup.exercises.checking import (
+    Check,
+    Mismatch,
+    assert_close,
+    call,
+    check,
+    describe,
+    require,
+)
 from groundup.i18n import Msg
 
 FUNCTIONS = ["welch_t_test", "beta_binomial_posterior"]
@@ -145,12 +153,8 @@ def posterior_mean(module: ModuleType) -> None:
                      mean, want, **EXACT)  # fmt: skip
 
 
-def _check(name: str, title: tuple[str, str], hint: tuple[str, str], run) -> Check:
-    return Check(name=name, title=Msg(*title), hint=Msg(*hint), run=run)
-
-
 CHECKS: list[Check] = [
-    _check(
+    check(
         "exists",
         (
             "functions welch_t_test(a, b) and beta_binomial_posterior(alpha, beta, s, f)",
@@ -162,7 +166,7 @@ CHECKS: list[Check] = [
         ),
         defines_functions,
     ),
-    _check(
+    check(
         "returns_three_numbers",
         (
             "each function returns a tuple of three numbers",
@@ -176,7 +180,7 @@ CHECKS: list[Check] = [
         ),
         returns_three_numbers,
     ),
-    _check(
+    check(
         "welch_statistic",
         (
             "the t statistic equals scipy's Welch test",
@@ -192,7 +196,7 @@ CHECKS: list[Check] = [
         ),
         welch_statistic,
     ),
-    _check(
+    check(
         "welch_df",
         (
             "the degrees of freedom follow Welch-Satterthwaite",
@@ -208,7 +212,7 @@ CHECKS: list[Check] = [
         ),
         welch_df,
     ),
-    _check(
+    check(
         "welch_p_value",
         (
             "the two-sided p-value equals scipy's",
@@ -224,7 +228,7 @@ CHECKS: list[Check] = [
         ),
         welch_p_value,
     ),
-    _check(
+    check(
         "swapping_samples",
         (
             "swapping a and b flips the sign of t and keeps df and p",
@@ -238,7 +242,7 @@ CHECKS: list[Check] = [
         ),
         swapping_samples,
     ),
-    _check(
+    check(
         "posterior_parameters",
         (
             "the posterior Beta(alpha_post, beta_post) is prior x likelihood, normalised",
@@ -253,7 +257,7 @@ CHECKS: list[Check] = [
         ),
         posterior_parameters,
     ),
-    _check(
+    check(
         "posterior_mean",
         (
             "the posterior mean equals scipy.stats.beta(alpha_post, beta_post).mean()",

@@ -14,7 +14,7 @@ from types import ModuleType
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from groundup.exercises.checking import Check, assert_close, assert_true, call, require
+from groundup.exercises.checking import Check, assert_close, assert_true, call, check, require
 from groundup.i18n import Msg
 from groundup.train.loop import SlidingWindowDataset
 from groundup.train.loop import train_epoch as reference_train_epoch
@@ -201,12 +201,8 @@ def _train_mode(module: ModuleType) -> None:
     )
 
 
-def _check(name: str, title: tuple[str, str], hint: tuple[str, str], run) -> Check:
-    return Check(name=name, title=Msg(*title), hint=Msg(*hint), run=run)
-
-
 CHECKS: list[Check] = [
-    _check(
+    check(
         "exists",
         (
             "a class WindowDataset(series, window) and a function train_epoch(model, loader, loss_fn, optimizer)",
@@ -218,7 +214,7 @@ CHECKS: list[Check] = [
         ),
         _exists,
     ),
-    _check(
+    check(
         "window_length",
         (
             "len(dataset) is the number of windows with a value after them",
@@ -230,7 +226,7 @@ CHECKS: list[Check] = [
         ),
         _window_length,
     ),
-    _check(
+    check(
         "window_examples",
         (
             "dataset[i] is (series[i:i+window], series[i+window])",
@@ -242,7 +238,7 @@ CHECKS: list[Check] = [
         ),
         _window_examples,
     ),
-    _check(
+    check(
         "window_loader",
         (
             "DataLoader batches your dataset like the reference",
@@ -254,7 +250,7 @@ CHECKS: list[Check] = [
         ),
         _window_loader,
     ),
-    _check(
+    check(
         "train_epoch_steps",
         (
             "the parameters after one epoch equal the reference loop's",
@@ -266,7 +262,7 @@ CHECKS: list[Check] = [
         ),
         _train_epoch_steps,
     ),
-    _check(
+    check(
         "train_epoch_mean",
         (
             "the returned loss is the mean per example, weighted by batch size",
@@ -278,7 +274,7 @@ CHECKS: list[Check] = [
         ),
         _train_epoch_mean,
     ),
-    _check(
+    check(
         "train_mode",
         (
             "train_epoch puts the model in training mode",

@@ -20,6 +20,7 @@ from groundup.exercises.checking import (
     assert_close,
     assert_shape,
     call,
+    check,
     describe,
     require,
 )
@@ -203,12 +204,8 @@ def check_no_affine(module: ModuleType) -> None:
         assert_close(label, got, expected, **TOL)
 
 
-def _check(name: str, title: tuple[str, str], hint: tuple[str, str], run) -> Check:
-    return Check(name=name, title=Msg(*title), hint=Msg(*hint), run=run)
-
-
 CHECKS: list[Check] = [
-    _check(
+    check(
         "exists",
         (
             "a function batch_norm(x, running_mean, running_var, weight, bias, training, ...)",
@@ -222,7 +219,7 @@ CHECKS: list[Check] = [
         ),
         check_exists,
     ),
-    _check(
+    check(
         "shapes",
         (
             "the output has the shape of x, for (N, C), (N, C, L) and (N, C, H, W)",
@@ -236,7 +233,7 @@ CHECKS: list[Check] = [
         ),
         check_shapes,
     ),
-    _check(
+    check(
         "train_output",
         (
             "training mode: values equal torch's, also with a large eps and a tiny variance",
@@ -254,7 +251,7 @@ CHECKS: list[Check] = [
         ),
         check_train_output,
     ),
-    _check(
+    check(
         "gradients",
         (
             "gradients with respect to x, weight and bias equal torch's",
@@ -270,7 +267,7 @@ CHECKS: list[Check] = [
         ),
         check_gradients,
     ),
-    _check(
+    check(
         "running_mean",
         (
             "running_mean is updated in place: (1 - momentum) * old + momentum * batch mean",
@@ -286,7 +283,7 @@ CHECKS: list[Check] = [
         ),
         check_running_mean,
     ),
-    _check(
+    check(
         "running_var",
         (
             "running_var is updated with the UNBIASED batch variance (divide by n - 1)",
@@ -300,7 +297,7 @@ CHECKS: list[Check] = [
         ),
         check_running_var,
     ),
-    _check(
+    check(
         "eval_mode",
         (
             "eval mode normalises with the running statistics and leaves them unchanged",
@@ -316,7 +313,7 @@ CHECKS: list[Check] = [
         ),
         check_eval_mode,
     ),
-    _check(
+    check(
         "per_channel_4d",
         (
             "(N, C, H, W) images: one mean and variance per channel, over N, H and W",
@@ -331,7 +328,7 @@ CHECKS: list[Check] = [
         ),
         check_per_channel_4d,
     ),
-    _check(
+    check(
         "no_affine",
         (
             "weight=None and bias=None mean no scaling and no shift",
