@@ -359,12 +359,11 @@ def cmd_data(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- labs
 
 
-def _field_type(hint: Any) -> tuple[type, bool]:
-    """The argparse type of a Config field and whether it may be None."""
+def _field_type(hint: Any) -> type:
+    """The argparse type of a Config field: `int | None` parses as int (absent means None)."""
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        inner = [a for a in typing.get_args(hint) if a is not type(None)]
-        return inner[0], True
-    return hint, False
+        return next(a for a in typing.get_args(hint) if a is not type(None))
+    return hint
 
 
 def _lab_parser(lab_name: str, lab: types.ModuleType) -> Parser:
@@ -384,7 +383,7 @@ def _lab_parser(lab_name: str, lab: types.ModuleType) -> Parser:
     for f in dataclasses.fields(config_cls):
         if f.name == "preset":
             continue
-        kind, _optional = _field_type(hints[f.name])
+        kind = _field_type(hints[f.name])
         default = f.default if f.default is not dataclasses.MISSING else None
         described = common.get(f.name) or field_help[f.name].get()
         help_text = f"{described} ({t('cli.run.default', default=default)})"
