@@ -1,0 +1,1 @@
+"""Exercise `interpretation`: gradient saliency and integrated gradients, graded against groundup's own."""
