@@ -1,0 +1,1 @@
+"""Text processing: normalisation, tokenization with offsets, stemming and lemmatisation."""
