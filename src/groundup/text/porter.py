@@ -105,12 +105,15 @@ def apply_first_rule(word: str, rules: list[Rule]) -> str:
     return word
 
 
+STEP1A_RULES: list[Rule] = [("sses", "ss", None), ("ies", "i", None), ("ss", "ss", None),
+                            ("s", "", None)]  # fmt: skip
+
+
 def step1a(word: str, mode: str = NLTK_EXTENSIONS) -> str:
     """Plurals: caresses -> caress, ponies -> poni, caress -> caress, cats -> cat."""
     if mode == NLTK_EXTENSIONS and len(word) == 4 and word.endswith("ies"):
         return word[:-3] + "ie"  # dies -> die, ties -> tie (not "di", "ti")
-    return apply_first_rule(word, [("sses", "ss", None), ("ies", "i", None),
-                                   ("ss", "ss", None), ("s", "", None)])  # fmt: skip
+    return apply_first_rule(word, STEP1A_RULES)
 
 
 def step1b(word: str, mode: str = NLTK_EXTENSIONS) -> str:
@@ -135,14 +138,20 @@ def step1b(word: str, mode: str = NLTK_EXTENSIONS) -> str:
     return stem
 
 
+def consonant_before_y(stem: str) -> bool:
+    return len(stem) > 1 and consonant_flags(stem)[-1]
+
+
+STEP1C_RULES: dict[str, list[Rule]] = {
+    mode: [("y", "i", consonant_before_y if mode == NLTK_EXTENSIONS else contains_vowel)]
+    for mode in MODES
+}
+
+
 def step1c(word: str, mode: str = NLTK_EXTENSIONS) -> str:
     """y -> i: happy -> happi. The paper asks for a vowel in the stem (sky stays); NLTK asks
     for a consonant just before the y and at least two letters (enjoy stays, spy -> spi)."""
-    if mode == NLTK_EXTENSIONS:
-        condition: Condition = lambda stem: len(stem) > 1 and consonant_flags(stem)[-1]  # noqa: E731
-    else:
-        condition = contains_vowel
-    return apply_first_rule(word, [("y", "i", condition)])
+    return apply_first_rule(word, STEP1C_RULES[mode])
 
 
 STEP2 = [
@@ -154,10 +163,7 @@ STEP2 = [
 ]  # fmt: skip
 
 
-def step2(word: str, mode: str = NLTK_EXTENSIONS) -> str:
-    """Double suffixes to single ones, for m > 0: relational -> relate, hopefulness -> hopeful."""
-    if mode == NLTK_EXTENSIONS and word.endswith("alli") and measure(word[:-4]) > 0:
-        return step2(word[:-4] + "al", mode)  # radicalli -> radical, then the rules again
+def step2_rules(mode: str) -> list[Rule]:
     rules: list[Rule] = [(suffix, new, m_above(0)) for suffix, new in STEP2]
     if mode == ORIGINAL_ALGORITHM:
         rules[5] = ("abli", "able", m_above(0))  # the paper's rule; Porter later widened it
@@ -167,7 +173,17 @@ def step2(word: str, mode: str = NLTK_EXTENSIONS) -> str:
         rules.append(("logi", "log", lambda stem: measure(stem + "l") > 0))
     if mode == MARTIN_EXTENSIONS:
         rules.append(("logi", "log", m_above(0)))
-    return apply_first_rule(word, rules)
+    return rules
+
+
+STEP2_RULES = {mode: step2_rules(mode) for mode in MODES}  # built once, used for every word
+
+
+def step2(word: str, mode: str = NLTK_EXTENSIONS) -> str:
+    """Double suffixes to single ones, for m > 0: relational -> relate, hopefulness -> hopeful."""
+    if mode == NLTK_EXTENSIONS and word.endswith("alli") and measure(word[:-4]) > 0:
+        return step2(word[:-4] + "al", mode)  # radicalli -> radical, then the rules again
+    return apply_first_rule(word, STEP2_RULES[mode])
 
 
 STEP3 = [("icate", "ic"), ("ative", ""), ("alize", "al"), ("iciti", "ic"), ("ical", "ic"),
@@ -177,20 +193,21 @@ STEP4 = ["al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment
          "ion", "ou", "ism", "ate", "iti", "ous", "ive", "ize"]  # fmt: skip
 
 
+STEP3_RULES: list[Rule] = [(suffix, new, m_above(0)) for suffix, new in STEP3]
+STEP4_RULES: list[Rule] = [
+    (suffix, "", m_above(1) if suffix != "ion" else lambda s: measure(s) > 1 and s[-1] in "st")
+    for suffix in STEP4
+]
+
+
 def step3(word: str) -> str:
     """-ic-, -full, -ness and friends, for m > 0: triplicate -> triplic, goodness -> good."""
-    return apply_first_rule(word, [(suffix, new, m_above(0)) for suffix, new in STEP3])
+    return apply_first_rule(word, STEP3_RULES)
 
 
 def step4(word: str) -> str:
     """Drop the last suffix when m > 1: revival -> reviv, adoption -> adopt (-ion needs s or t)."""
-
-    def condition(suffix: str) -> Callable[[str], bool]:
-        if suffix == "ion":
-            return lambda stem: measure(stem) > 1 and stem[-1] in "st"
-        return m_above(1)
-
-    return apply_first_rule(word, [(suffix, "", condition(suffix)) for suffix in STEP4])
+    return apply_first_rule(word, STEP4_RULES)
 
 
 def step5(word: str, mode: str = NLTK_EXTENSIONS) -> str:
