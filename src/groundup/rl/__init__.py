@@ -1,0 +1,1 @@
+"""Reinforcement learning: a CartPole environment in NumPy and REINFORCE with a baseline."""
