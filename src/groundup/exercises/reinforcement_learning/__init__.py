@@ -1,0 +1,1 @@
+"""Exercise `reinforcement_learning`: discounted returns and the REINFORCE-with-baseline loss."""
