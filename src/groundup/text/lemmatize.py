@@ -15,7 +15,8 @@ The repair is a guess: "hoped" and "hopped" need different answers, and a word l
 
 from __future__ import annotations
 
-from itertools import pairwise
+from groundup.text.porter import ORIGINAL_ALGORITHM, contains_vowel, measure
+from groundup.text.porter import ends_cvc as porter_ends_cvc
 
 NOUN, VERB, ADJECTIVE = "n", "v", "a"
 VOWELS = frozenset("aeiou")
@@ -144,31 +145,21 @@ def positive(word: str) -> str:
 
 
 # ---------------------------------------------------------------- spelling repairs
-
-
-def is_consonant(word: str, i: int) -> bool:
-    return word[i] not in VOWELS and not (word[i] == "y" and i > 0 and is_consonant(word, i - 1))
+# consonants, vowels (y after a consonant) and the measure are Porter's, from porter.py
 
 
 def has_vowel(stem: str) -> bool:
-    return any(not is_consonant(stem, i) for i in range(len(stem)))
+    return contains_vowel(stem)
 
 
 def ends_cvc(stem: str) -> bool:
     """consonant, vowel, consonant (not w, x, y): the short vowel of "hop", "stop", "fit"."""
-    return (
-        len(stem) >= 3
-        and is_consonant(stem, len(stem) - 3)
-        and not is_consonant(stem, len(stem) - 2)
-        and is_consonant(stem, len(stem) - 1)
-        and stem[-1] not in "wxy"
-    )
+    return porter_ends_cvc(stem, ORIGINAL_ALGORITHM)
 
 
 def syllables(stem: str) -> int:
-    """Vowel runs followed by a consonant: Porter's measure m."""
-    flags = [is_consonant(stem, i) for i in range(len(stem))]
-    return sum(1 for a, b in pairwise(flags) if not a and b)
+    """Vowel runs followed by a consonant: Porter's measure m, a rough syllable count."""
+    return measure(stem)
 
 
 def repair(stem: str) -> str:
