@@ -1,0 +1,1 @@
+"""Exercise `graph-neural-networks`: the normalised adjacency matrix and a GCN layer."""
