@@ -1,0 +1,1 @@
+"""Exercise `siamese_networks`: contrastive loss, triplet loss and batch-hard triplet mining."""
