@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -59,6 +60,9 @@ def test_both_variants_start_from_the_same_policy(tmp_path: Path) -> None:
 def test_moving_average() -> None:
     assert lab.moving_average([1, 2, 3, 4], 2).tolist() == [1.0, 1.5, 2.5, 3.5]
     assert lab.moving_average([5.0], 100).tolist() == [5.0]
+    totals = [0.0] * 100 + [300.0] * 100  # the average over 100 reaches 195 at episode 165
+    assert lab.episodes_to_reach(totals, 195) == 165
+    assert np.isnan(lab.episodes_to_reach(totals[:150], 195))
 
 
 @pytest.mark.parametrize(

@@ -258,6 +258,14 @@ def train(cfg: Config, seed: int, baseline: bool, log: runner.MetricsLog) -> Run
     return RunResult(totals, variance, policy, value if baseline else None)
 
 
+def episodes_to_reach(totals: list[float], level: float) -> float:
+    """Training episodes until the moving average over WINDOW episodes first reaches `level`
+    (counted once WINDOW episodes exist); nan if it never does."""
+    averages = moving_average(totals, WINDOW)[WINDOW - 1 :]
+    reached = np.flatnonzero(averages >= level)
+    return float(reached[0] + WINDOW) if len(reached) else float("nan")
+
+
 def evaluate(policy: Policy, cfg: Config, seed: int, greedy: bool = False) -> float:
     env = CartPole(n=cfg.eval_episodes, seed=10_000 + seed)  # states never seen in training
     generator = torch.Generator().manual_seed(10_000 + seed)
@@ -321,7 +329,15 @@ def experiment(cfg: Config) -> runner.LabReport:
         "training_episodes": cfg.updates * cfg.episodes_per_update,
         "runs": cfg.runs,
     }
+    for level in (SOLVED, 400):
+        metrics[f"episodes_to_{level:.0f}"] = float(
+            np.mean([episodes_to_reach(r.totals, level) for r in results[True]])
+        )
     if cfg.compare:
+        for level in (SOLVED, 400):
+            metrics[f"episodes_to_{level:.0f}_no_baseline"] = float(
+                np.mean([episodes_to_reach(r.totals, level) for r in results[False]])
+            )
         metrics["eval_return_no_baseline"] = float(np.mean(scores[False]))
         metrics["final_moving_average_no_baseline"] = float(
             np.mean([np.mean(r.totals[-WINDOW:]) for r in results[False]])
