@@ -81,6 +81,10 @@ TOO_FEW_WORDS = Msg(
     "{source} enthält {n} verschiedene Wörter; dieses Lab braucht mindestens {need}.",
 )
 MIN_DISTINCT_WORDS = 20
+NO_TAGGER = Msg(
+    "(lemmas without a part-of-speech tagger: words in -ed/-ing as verbs, the rest as nouns)",
+    "(Lemmata ohne Wortart-Tagger: Wörter auf -ed/-ing als Verben, der Rest als Substantive)",
+)
 
 
 # ---------------------------------------------------------------- data
@@ -224,7 +228,7 @@ def run(cfg: Config) -> LabReport:
         "seconds": round(timer.seconds, 2),
     }
     text_out = "\n\n".join(format_table(name, rows) for name, rows in tables.items())
-    text_out += "\n\n(lemmas without a part-of-speech tagger: -ed/-ing as verbs, the rest as nouns)"
+    text_out += "\n\n" + NO_TAGGER.get()
     return LabReport(LAB, out, metrics, artifacts, text=text_out, seconds=timer.seconds)
 
 
