@@ -157,6 +157,7 @@ def run(cfg: Config) -> LabReport:
                 log.log(stage="tokenize", paragraphs=i + 1, tokens=tokens, words=len(words))
     distinct_raw = Counter(words)
     if len(distinct_raw) < MIN_DISTINCT_WORDS:
+        log.close()
         raise LabError(
             TOO_FEW_WORDS.get(source=source, n=len(distinct_raw), need=MIN_DISTINCT_WORDS)
         )
