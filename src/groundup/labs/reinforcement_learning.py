@@ -245,7 +245,7 @@ def train(cfg: Config, seed: int, baseline: bool, log: runner.MetricsLog) -> Run
             policy_loss.backward()
             policy_opt.step()
             for step in range(cfg.value_steps if baseline else 0):
-                if step > 0:  # the first step reuses the loss computed with the policy's
+                if step > 0:  # step 0 uses the value loss that reinforce_loss returned
                     value_loss = F.mse_loss(value(batch.observations), batch.returns)
                 value_opt.zero_grad()
                 value_loss.backward()
