@@ -1,0 +1,1 @@
+"""Exercise `transfer-learning`: freeze, layer-wise parameter groups, few-shot subsets."""
