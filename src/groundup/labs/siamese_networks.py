@@ -466,7 +466,7 @@ def save_curves(path: Path, histories: dict[str, dict[str, list[float]]]) -> Pat
         axes[2].plot(h["step"], h["unseen_auc"], color=colour, ls="--",
                      label=f"{kind}, {TEXT['unseen'].get()}")  # fmt: skip
     axes[2].set_title("ROC AUC")
-    axes[2].legend(fontsize=7)
+    axes[2].legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     for ax in axes:
         ax.set_xlabel(TEXT["step"].get())
         ax.grid(alpha=0.3)
