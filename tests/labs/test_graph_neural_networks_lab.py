@@ -73,7 +73,7 @@ def test_own_graph_from_npz(tmp_path: Path) -> None:
     edges = np.array(pairs)[rng.choice(len(pairs), 200, replace=False)]
     path = tmp_path / "graph.npz"
     np.savez(path, edges=edges, y=y, X=rng.normal(size=(60, 3)))
-    small = {"block_size": 20, "max_layers": 1, "label_rates": (0.2,), "epochs": 60}
+    small = {"block_size": 20, "max_layers": 1, "label_rates": "0.2", "epochs": 60}
     report = lab.run(micro(tmp_path, data=str(path), **small))
     # two groups that no edge connects, random features: only the GCN can tell them apart
     # (measured: GCN 90 %, MLP 40 %)
@@ -88,7 +88,8 @@ def test_own_graph_from_npz(tmp_path: Path) -> None:
         ({"labels": "factions"}, "labels"),
         ({"blocks": 1}, "blocks"),
         ({"p_in": 1.5}, "p_in"),
-        ({"label_rates": (0.0, 0.5)}, "label rates"),
+        ({"label_rates": "0.0,0.5"}, "label rates"),
+        ({"label_rates": "a,b"}, "label rates"),
         ({"repeats": 0}, "repeats"),
         ({"data": "/nonexistent/graph.npz"}, "npz"),
     ],

@@ -58,7 +58,7 @@ class Config(runner.LabConfig):
     p_out: float = 0.01  # and 3 in the other groups
     feature_dim: int = 16
     noise: float = 2.0  # std of the feature noise; the group means have std 1 per entry
-    label_rates: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1, 0.2)
+    label_rates: str = "0.01,0.02,0.05,0.1,0.2"  # comma-separated shares
     layer_rate: float = 0.05  # label rate of the depth experiment
     max_layers: int = 8
     repeats: int = 3  # graphs drawn per point of the block-model experiments
@@ -69,7 +69,7 @@ PRESETS: dict[str, dict] = {
         "block_size": 60,
         "p_in": 0.07,  # the same 4 and 3 neighbours as tiny, in smaller groups
         "p_out": 0.017,
-        "label_rates": (0.05, 0.2),
+        "label_rates": "0.05,0.2",
         "max_layers": 3,
         "repeats": 1,
     },
@@ -108,8 +108,8 @@ FIELD_HELP: dict[str, Msg] = {
         "Blockmodell: Standardabweichung des Rauschens auf dem Gruppenmittel",
     ),
     "label_rates": Msg(
-        "block model: shares of labelled nodes to compare",
-        "Blockmodell: zu vergleichende Anteile gelabelter Knoten",
+        "block model: shares of labelled nodes to compare, comma-separated",
+        "Blockmodell: zu vergleichende Anteile gelabelter Knoten, durch Kommas getrennt",
     ),
     "layer_rate": Msg(
         "block model: share of labelled nodes in the depth experiment",
@@ -334,15 +334,22 @@ def validate(cfg: Config) -> None:
         problems.append(f"blocks must be at least 2, got {cfg.blocks}")
     if not (0 <= cfg.p_out <= 1 and 0 <= cfg.p_in <= 1):
         problems.append("p_in and p_out are probabilities: they must lie in [0, 1]")
-    rates = [*cfg.label_rates, cfg.layer_rate]
-    if not rates[:-1] or any(not 0 < r < 1 for r in rates):
-        problems.append(f"label rates must lie in (0, 1), got {rates}")
+    try:
+        rates = [*label_rates(cfg), cfg.layer_rate]
+        if not rates[:-1] or any(not 0 < r < 1 for r in rates):
+            problems.append(f"label rates must lie in (0, 1), got {rates}")
+    except ValueError:
+        problems.append(f"label rates must be numbers like 0.05,0.2, got {cfg.label_rates!r}")
     if not 0 <= cfg.dropout < 1:
         problems.append(f"dropout must lie in [0, 1), got {cfg.dropout}")
     if cfg.lr <= 0 or cfg.noise < 0:
         problems.append("lr must be positive and noise not negative")
     if problems:
         raise runner.LabError(TEXT["bad_setting"].get(detail="; ".join(problems)))
+
+
+def label_rates(cfg: Config) -> list[float]:
+    return [float(r) for r in cfg.label_rates.split(",") if r.strip()]
 
 
 def run(cfg: Config) -> runner.LabReport:
@@ -360,7 +367,8 @@ def experiment(cfg: Config) -> runner.LabReport:
     runner.save_config(cfg, out)
     log = runner.MetricsLog(out / "metrics.jsonl")
     own = load_graph(cfg.data) if cfg.data else None
-    rate_runs = len(cfg.label_rates) * 2 * cfg.repeats
+    rates = label_rates(cfg)
+    rate_runs = len(rates) * 2 * cfg.repeats
     total = 3 + rate_runs + cfg.max_layers * cfg.repeats + (2 if own else 0)
     rows: list[tuple[str, int, float, float]] = []
     metrics: dict[str, float | int | str] = {}
@@ -397,7 +405,7 @@ def experiment(cfg: Config) -> runner.LabReport:
 
         # ---- part 2: the block model, accuracy against label rate and against depth
         by_rate: dict[str, list[list[float]]] = {"GCN": [], "MLP": []}
-        for rate in cfg.label_rates:
+        for rate in rates:
             scores: dict[str, list[float]] = {"GCN": [], "MLP": []}
             for repeat in range(cfg.repeats):
                 seed = cfg.seed * 1000 + repeat
@@ -427,10 +435,8 @@ def experiment(cfg: Config) -> runner.LabReport:
             by_depth.append(scores_depth)
             log.log(part="layers", layers=layers, gcn=scores_depth)
 
-        rate_index = min(
-            range(len(cfg.label_rates)), key=lambda i: abs(cfg.label_rates[i] - cfg.layer_rate)
-        )
-        rate = cfg.label_rates[rate_index]
+        rate_index = min(range(len(rates)), key=lambda i: abs(rates[i] - cfg.layer_rate))
+        rate = rates[rate_index]
         labelled = max(1, round(rate * cfg.block_size)) * cfg.blocks
         sbm_gcn, sbm_mlp = (float(np.mean(by_rate[n][rate_index])) for n in ("GCN", "MLP"))
         rows.append(("block model", labelled, sbm_gcn, sbm_mlp))
@@ -465,7 +471,7 @@ def experiment(cfg: Config) -> runner.LabReport:
         ),
         "sbm_label_rate": save_band(
             out / "sbm_label_rate.png",
-            list(cfg.label_rates),
+            rates,
             by_rate,
             TEXT["label_rate"].get(),
             TEXT["rate_axis"].get(),
