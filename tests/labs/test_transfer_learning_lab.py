@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -93,3 +94,11 @@ def test_conv_net_reuses_the_lenet_body() -> None:
 def test_bad_settings_are_explained(tmp_path: Path, overrides: dict, message: str) -> None:
     with pytest.raises(runner.LabError, match=message):
         transfer_learning.run(micro(tmp_path, **overrides))
+
+
+def test_data_without_the_target_digits_is_refused(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    path = tmp_path / "digits.npz"
+    np.savez(path, X=rng.integers(0, 17, (200, 64)), y=np.arange(200) % 5)  # only 0-4
+    with pytest.raises(runner.LabError, match="every digit"):
+        transfer_learning.run(micro(tmp_path, data=str(path)))

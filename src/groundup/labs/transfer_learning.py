@@ -325,6 +325,13 @@ def experiment(cfg: Config, label_counts: list[int | None]) -> runner.LabReport:
     source_test_x, source_test_y = task(x_test, y_test, SOURCE_CLASSES)
     target_x, target_y = task(x_train, y_train, TARGET_CLASSES)
     target_test = target_test_x, target_test_y = task(x_test, y_test, TARGET_CLASSES)
+    for labels in (source_y, source_test_y, target_y, target_test_y):
+        if len(labels) == 0 or len(torch.unique(labels)) < len(SOURCE_CLASSES):
+            raise runner.LabError(
+                TEXT["bad_setting"].get(
+                    detail="the data needs training and test images of every digit 0 to 9"
+                )
+            )
     fewest = int(torch.bincount(target_y).min())
     if any(k is not None and k > fewest for k in label_counts):
         raise runner.LabError(
@@ -456,11 +463,13 @@ def save_plot(
         xs, [f"{name}\n({v:.0f})" if name == "all" else name for name, v in per_class.items()]
     )
     ax.minorticks_off()
-    ax.set_ylim(0, 100)
+    lowest = min(
+        100 * (statistics.fmean(r) - spread(r)) for m in results.values() for r in m.values()
+    )
+    ax.set_ylim(max(0.0, lowest - 5), 100)
     ax.set_xlabel(TEXT["xlabel"].get())
     ax.set_ylabel(TEXT["ylabel"].get())
     ax.set_title(TEXT["title"].get())
-    ax.axhline(100 / len(TARGET_CLASSES), color="grey", linestyle=":", linewidth=1)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     fig.tight_layout()
