@@ -66,6 +66,10 @@ GRID = [
     {"use_idf": False, "norm": "l1"},
     {"use_idf": False, "norm": None, "lowercase": False},
 ]
+IDS = [
+    f"{i}-" + "-".join(f"{k}={v}" for k, v in s.items() if k != "stop_words")
+    for i, s in enumerate(GRID)
+]
 COUNT_KEYS = {"lowercase", "ngram_range", "stop_words", "min_df", "max_df", "max_features",
               "binary"}  # fmt: skip
 
@@ -83,7 +87,7 @@ def assert_same_sparse(ours: sp.spmatrix, theirs: sp.spmatrix, atol: float = 1e-
     np.testing.assert_allclose(ours.toarray(), theirs.toarray(), atol=atol, rtol=0)
 
 
-@pytest.mark.parametrize("setting", GRID, ids=[str(s) for s in GRID])
+@pytest.mark.parametrize("setting", GRID, ids=IDS)
 def test_matches_sklearn_tfidf_vectorizer(setting: dict) -> None:
     docs, new_docs = documents(0), documents(1, 12) + ["zebra unseen words only"]
     theirs = sk.TfidfVectorizer(**sklearn_settings(setting))
@@ -98,7 +102,7 @@ def test_matches_sklearn_tfidf_vectorizer(setting: dict) -> None:
     assert_same_sparse(ours.transform(new_docs), theirs.transform(new_docs))
 
 
-@pytest.mark.parametrize("setting", GRID[:11], ids=[str(s) for s in GRID[:11]])
+@pytest.mark.parametrize("setting", GRID[:11], ids=IDS[:11])
 def test_matches_sklearn_count_vectorizer(setting: dict) -> None:
     counts_only = {k: v for k, v in setting.items() if k in COUNT_KEYS}
     docs = documents(2, 40)
