@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -75,18 +75,31 @@ class NgramModel:
     def fit(self, sequences: Iterable[Sequence[str]]) -> NgramModel:
         sequences = [list(s) for s in sequences]
         frequency = Counter(token for s in sequences for token in s)
-        kept = sorted(t for t, c in frequency.items() if c >= self.min_count and t not in (BOS,))
+        kept = sorted(t for t, c in frequency.items() if c >= self.min_count and t != BOS)
         specials = [EOS, UNK] if self.boundaries else [UNK]
-        self.vocab = [t for t in kept if t not in specials] + specials
-        self.index = {t: i for i, t in enumerate(self.vocab)}
-        # count the n-grams of the highest order only; since every token has a full padded
-        # context, the lower orders are its marginals: c(h' w) = sum over v of c(v h' w)
+        self.set_vocab([t for t in kept if t not in specials] + specials)
         top: Counter[tuple[str, ...]] = Counter()
         for s in sequences:
             padded = self.pad(s)
             top.update(zip(*(padded[j:] for j in range(self.order)), strict=False))
+        return self.fit_counts(top, self.vocab)
+
+    def set_vocab(self, vocab: Sequence[str]) -> None:
+        self.vocab = list(vocab)
+        self.index = {t: i for i, t in enumerate(self.vocab)}
+
+    def fit_counts(self, counts: Mapping[tuple[str, ...], int], vocab: Sequence[str]) -> NgramModel:
+        """Fit from the counts of the padded n-grams of the model's order and a vocabulary
+        (which must hold "<unk>", and "</s>" with boundaries). `fit` ends here."""
+        if UNK not in vocab or (self.boundaries and EOS not in vocab) or BOS in vocab:
+            raise ValueError('the vocabulary needs "<unk>" (and "</s>"), and no "<s>"')
+        self.set_vocab(vocab)
+        # only the highest order is counted; since every token has a full padded context,
+        # the lower orders are its marginals: c(h' w) = sum over v of c(v h' w)
         self.counts = [defaultdict(dict) for _ in range(self.order)]
-        for gram, c in top.items():
+        for gram, c in counts.items():
+            if len(gram) != self.order:
+                raise ValueError(f"expected {self.order}-grams, got {gram!r}")
             self.counts[-1][gram[:-1]][gram[-1]] = c
         for k in range(self.order - 2, -1, -1):
             for context, nexts in self.counts[k + 1].items():
