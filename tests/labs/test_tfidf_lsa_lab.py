@@ -1,0 +1,93 @@
+"""The TF-IDF and LSA lab at the micro preset (70 docstrings from each of six families).
+
+Measured at micro (seed 0): test accuracy bag of words 0.62, TF-IDF 0.72, LSA (30
+components) 0.70, majority label 0.17; the nearest training document shares the label for
+68 % (TF-IDF) and 70 % (LSA) of the test documents. The test asks for TF-IDF at least 0.05
+above the bag-of-words baseline and every classifier far above chance.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from groundup.labs import runner
+from groundup.labs.runner import LabError
+from groundup.labs.tfidf_lsa import FAMILIES, PRESETS, Config, run, stratified_split
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def micro(tmp_path, **overrides) -> Config:
+    return runner.make_config(Config, PRESETS, "micro", out=str(tmp_path), quiet=True, **overrides)
+
+
+def test_micro_tfidf_beats_bag_of_words_and_lsa_finds_neighbours(tmp_path) -> None:
+    report = run(micro(tmp_path))
+    m = report.metrics
+    assert m["documents"] == 70 * len(FAMILIES) and m["labels"] == 6
+    assert m["accuracy_majority_label"] == pytest.approx(1 / 6, abs=0.01)
+    assert m["accuracy_tfidf"] >= m["accuracy_bag_of_words"] + 0.05
+    assert m["accuracy_tfidf"] >= 0.65 and m["accuracy_lsa"] >= 0.6
+    assert m["train_accuracy_tfidf"] > 0.95  # C = 10: a weak penalty, the training set is fit
+    assert min(m["nearest_same_label_tfidf"], m["nearest_same_label_lsa"]) >= 0.6
+    assert m["lsa_components"] == 30 and 0 < m["lsa_explained_variance"] < 1
+
+    for name in ("document_map", "loss_plot"):
+        assert report.artifacts[name].read_bytes()[:8] == PNG
+    topics = list(csv.DictReader(report.artifacts["topics_table"].open(encoding="utf-8")))
+    assert len(topics) == 6 * 8 and {row["component"] for row in topics} == set("123456")
+    assert not {row["term"] for row in topics} & {"the", "of", "and", "to"}  # stop words gone
+    records = [json.loads(line) for line in report.artifacts["metrics"].read_text().splitlines()]
+    trained = [r for r in records if r["stage"] == "classify"]
+    assert [r["model"] for r in trained] == ["bag_of_words", "tfidf", "lsa"]
+    assert all(r["loss"] < np.log(6) / 2 for r in trained)  # from ln 6 at the zero start
+    assert "LSA topics" in report.text and report.text.count("[") >= 6 * 4
+
+
+def test_glue_tsv_file_for_classification(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    good, bad = ["great", "fine", "superb", "lovely", "fun"], ["awful", "dull", "poor", "boring"]
+    neutral = ["the", "film", "plot", "acting", "was", "really", "and", "music"]
+    lines = ["sentence\tlabel"]
+    for i in range(120):
+        label = i % 2
+        words = list(rng.choice(good if label else bad, 2)) + list(rng.choice(neutral, 5))
+        lines.append(" ".join(rng.permutation(words)) + " \t" + str(label))
+    path = tmp_path / "train.tsv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    m = run(micro(tmp_path / "out", data=str(path), components=10)).metrics
+    assert m["documents"] == 120 and m["labels"] == 2
+    assert m["accuracy_tfidf"] == 1.0 and m["accuracy_bag_of_words"] == 1.0
+
+
+def test_stratified_split_keeps_the_label_shares() -> None:
+    labels = ["a"] * 40 + ["b"] * 20
+    train, test = stratified_split(labels, 0.25, seed=1)
+    assert sorted(np.concatenate([train, test]).tolist()) == list(range(60))
+    assert sum(labels[i] == "a" for i in test) == 10 and sum(labels[i] == "b" for i in test) == 5
+
+
+@pytest.mark.parametrize(
+    ("overrides", "words"),
+    [({"device": "cuda"}, "CPU"), ({"test_fraction": 1.0}, "test_fraction"),
+     ({"C": 0.0}, "C must be"), ({"components": 0}, "components"),
+     ({"data": "/nonexistent/train.tsv"}, "not found")],
+)  # fmt: skip
+def test_bad_settings_raise_lab_errors(tmp_path, overrides, words: str) -> None:
+    with pytest.raises(LabError, match=words):
+        run(micro(tmp_path, **overrides))
+
+
+def test_bad_files_raise_lab_errors_with_file_and_line(tmp_path) -> None:
+    broken = tmp_path / "broken.tsv"
+    broken.write_text("sentence\tlabel\ngood\t1\nbad\tnegative\n", encoding="utf-8")
+    with pytest.raises(LabError, match=r"broken.tsv:3: the label must be an integer"):
+        run(micro(tmp_path / "a", data=str(broken)))
+    one_label = tmp_path / "one.tsv"
+    one_label.write_text("sentence\tlabel\n" + "nice film\t1\n" * 10, encoding="utf-8")
+    with pytest.raises(LabError, match="at least two labels"):
+        run(micro(tmp_path / "b", data=str(one_label)))
