@@ -110,9 +110,10 @@ def gcn_norm(
         source, target = edge_index
         is_loop = source == target
         # each node's loop weight: its existing loop if it has one, the fill value otherwise
+        fill = 2.0 if improved else 1.0
         loop_weight = torch.full(
-            (num_nodes,), 2.0 if improved else 1.0, dtype=edge_weight.dtype
-        ).to(edge_weight.device)
+            (num_nodes,), fill, dtype=edge_weight.dtype, device=edge_weight.device
+        )
         loop_weight[source[is_loop]] = edge_weight[is_loop]
         nodes = torch.arange(num_nodes, device=edge_index.device)
         edge_index = torch.cat([edge_index[:, ~is_loop], torch.stack([nodes, nodes])], dim=1)
