@@ -75,8 +75,8 @@ def train_mode(model: nn.Module) -> nn.Module:
 
 
 def trainable_parameters(model: nn.Module) -> list[nn.Parameter]:
-    """The parameters the optimizer should get: a frozen one would only cost memory there
-    (and with weight decay, AdamW would still shrink it; see the lesson)."""
+    """The parameters the optimizer should get. torch's optimizers skip a parameter whose
+    .grad is None, but one that decays every parameter it holds would shrink frozen ones."""
     return [p for p in model.parameters() if p.requires_grad]
 
 
@@ -159,8 +159,7 @@ def fit_linear_probe(
     the same problem as scikit-learn's LogisticRegression(C=1 / (l2 * n)), whose objective
     is C * sum_i cross_entropy + 1/2 * ||W||^2, n*C times ours.
     """
-    n, dim = features.shape
-    head = nn.Linear(dim, classes).to(features.dtype)
+    head = nn.Linear(features.size(1), classes).to(features.device, features.dtype)
     nn.init.zeros_(head.weight)
     nn.init.zeros_(head.bias)
     optimizer = torch.optim.LBFGS(
