@@ -321,6 +321,7 @@ def experiment(cfg: Config) -> runner.LabReport:
     }
     if 1 in summary and cfg.iterations != 1:
         metrics["test_accuracy_1_iteration"] = summary[1]["test_accuracy"]
+        metrics["final_loss_1_iteration"] = histories[1]["loss"][-1]
     if main.decoder is not None:
         with torch.no_grad():
             recon = main.reconstruct(v)

@@ -133,6 +133,7 @@ class RoutingCapsules(nn.Module):
     ) -> None:
         super().__init__()
         self.iterations, self.detach_agreement = iterations, detach_agreement
+        # small random matrices: every class capsule starts short, none is favoured
         self.weight = nn.Parameter(0.05 * torch.randn(n_in, n_out, d_out, d_in))
 
     def predictions(self, u: Tensor) -> Tensor:
