@@ -123,8 +123,8 @@ class NgramModel:
 
     def context_of(self, context: Sequence[str]) -> Context:
         """The last order - 1 tokens; a shorter context means the sequence started there."""
-        tokens = [self.lookup(t) for t in context][-(self.order - 1) :] if self.order > 1 else []
-        return (BOS,) * (self.order - 1 - len(tokens)) + tuple(tokens)
+        last = context[max(len(context) - (self.order - 1), 0) :] if self.order > 1 else ()
+        return (BOS,) * (self.order - 1 - len(last)) + tuple(self.lookup(t) for t in last)
 
     @property
     def vocab_size(self) -> int:
@@ -304,6 +304,7 @@ class KneserNey(NgramModel):
         self.modified = modified
         self.tables: list[Table] = []  # per order: counts at the top, continuation counts below
         self.discounts: list[tuple[float, float, float]] = []
+        self.table_totals: list[dict[Context, int]] = []
         self.gammas: list[dict[Context, float]] = []
 
     def prepare(self) -> None:
@@ -321,13 +322,13 @@ class KneserNey(NgramModel):
             d = self.discount
             values = [d] * self.order if isinstance(d, int | float) else list(d)
             self.discounts = [(float(v),) * 3 for v in values]
-        self.totals = [{h: sum(n.values()) for h, n in t.items()} for t in self.tables]
+        self.table_totals = [{h: sum(n.values()) for h, n in t.items()} for t in self.tables]
         self.gammas = []
         for k, table in enumerate(self.tables):
             gamma = {}
             for h, nexts in table.items():
                 taken = sum(self.discount_for(k, c) for c in nexts.values())
-                gamma[h] = taken / self.totals[k][h]
+                gamma[h] = taken / self.table_totals[k][h]
             self.gammas.append(gamma)
 
     def discount_for(self, k: int, count: int) -> float:
@@ -339,7 +340,7 @@ class KneserNey(NgramModel):
         p = 1.0 / self.vocab_size  # below the unigram: uniform
         for k in range(len(h) + 1):  # from the unigram up to the full context
             suffix = h[len(h) - k :]
-            total = self.totals[k].get(suffix)
+            total = self.table_totals[k].get(suffix)
             if total is None:  # context never seen: p(w | h) = p(w | h[1:])
                 continue
             c = self.tables[k][suffix].get(w, 0)
@@ -351,7 +352,7 @@ class KneserNey(NgramModel):
         p = np.full(self.vocab_size, 1.0 / self.vocab_size)
         for k in range(len(h) + 1):
             suffix = h[len(h) - k :]
-            total = self.totals[k].get(suffix)
+            total = self.table_totals[k].get(suffix)
             if total is None:
                 continue
             p = self.gammas[k][suffix] * p
@@ -364,4 +365,4 @@ class KneserNey(NgramModel):
         in how many distinct contexts a token appears, relative to all bigram types."""
         if self.order < 2:
             raise ValueError("continuation counts need order >= 2")
-        return self.tables[0][()].get(self.lookup(token), 0) / self.totals[0][()]
+        return self.tables[0][()].get(self.lookup(token), 0) / self.table_totals[0][()]
