@@ -1,0 +1,1 @@
+"""Exercise tfidf_lsa: TF-IDF weights, cosine similarity and the logistic-regression gradient."""
