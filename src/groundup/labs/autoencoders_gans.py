@@ -118,7 +118,9 @@ TEXT = {
     "latent": Msg("VAE codes of the test digits (mean)", "VAE-Codes der Testziffern (Mittelwert)"),
     "grid": Msg("decoded from a grid of codes", "aus einem Raster von Codes dekodiert"),
     "epoch": Msg("epoch", "Epoche"),
-    "progress": Msg("GAN samples of the same noise, by epoch", "GAN-Bilder desselben Rauschens"),
+    "progress": Msg(
+        "GAN samples of the same noise, by epoch", "GAN-Bilder desselben Rauschens, nach Epoche"
+    ),
     "table": Msg(
         "| images | confidence | classes | class entropy | classifier score |",
         "| Bilder | Konfidenz | Klassen | Klassenentropie | Klassifikator-Score |",
@@ -544,7 +546,7 @@ def save_reconstructions(
 
 
 @torch.no_grad()
-def save_latent(path: Path, vae: VAE, mu: Tensor, y: Tensor, side: int = 15) -> Path:
+def save_latent(path: Path, vae: VAE, mu: Tensor, y: Tensor, side: int = 12) -> Path:
     """Left: the test digits' codes (first two dimensions). Right: decoded grid of codes."""
     plt = _pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.2), dpi=110)
@@ -557,7 +559,7 @@ def save_latent(path: Path, vae: VAE, mu: Tensor, y: Tensor, side: int = 15) -> 
     span = 2.0  # two standard deviations of the prior on each side
     codes = torch.zeros(side * side, vae.latent)
     codes[:, :2] = latent_grid(side, span)
-    picture = tile(torch.sigmoid(vae.decode(codes)), columns=side, gap=0)
+    picture = tile(torch.sigmoid(vae.decode(codes)), columns=side)
     right.imshow(picture, cmap="gray", extent=(-span, span, -span, span), vmin=0, vmax=1)
     right.set_title(TEXT["grid"].get())
     right.set_xlabel("z1")
@@ -578,7 +580,7 @@ def save_progress(path: Path, snapshots: list[Tensor], rows: int = 10) -> Path:
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_ylabel(f"{index + 1}", rotation=0, ha="right", va="center")
-    fig.suptitle(TEXT["progress"].get() + f" ({TEXT['epoch'].get()})")
+    fig.suptitle(TEXT["progress"].get())
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
