@@ -97,9 +97,11 @@ def main(argv: list[str] | None = None) -> int:
             model = LogisticRegression(C=c, max_iter=args.max_iter, tol=args.tol)
             model.fit(x_train, np.array(train_y))
             train_s = time.perf_counter() - start
-            config = {**common, "C": c, "validation_accuracy_by_C": scores, "features": name, "terms": len(vectorizer.vocabulary),
-                      "ngram_range": list(vectorizer.ngram_range), "iterations":
-                      len(model.losses) - 1, "final_loss": round(model.losses[-1], 6)}  # fmt: skip
+            config = {
+                **common, "C": c, "validation_accuracy_by_C": scores, "features": name,
+                "terms": len(vectorizer.vocabulary), "ngram_range": list(vectorizer.ngram_range),
+                "iterations": len(model.losses) - 1, "final_loss": round(model.losses[-1], 6),
+            }  # fmt: skip
             emit(f"dev_accuracy_{name}", accuracy(dev_y, model.predict(x_dev)), "", **config)
             emit(f"train_accuracy_{name}", accuracy(train_y, model.predict(x_train)), "", **config)
             emit(f"vectorize_seconds_{name}", vectorize_s, "s", **config)

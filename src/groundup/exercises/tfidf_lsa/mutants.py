@@ -97,5 +97,5 @@ MUTANTS = [
     mutant("penalty_without_n", "penalty_scales_with_c_and_n",
            "+ w / (c * n)", "+ w / c", "the penalty's gradient not divided by n"),
     mutant("penalty_times_c", "penalty_scales_with_c_and_n",
-           "+ w / (c * n)", "+ c * w / n", "C taken as the penalty strength instead of its inverse"),
+           "+ w / (c * n)", "+ c * w / n", "C read as the penalty strength, not its inverse"),
 ]  # fmt: skip
