@@ -56,9 +56,9 @@ class Generator(nn.Module):
     """z (N, latent) -> image (N, n_out) in [0, 1]: two layers of Linear, batch norm and
     ReLU, then a sigmoid.
 
-    Batch norm in the generator is DCGAN's main stabiliser. On the digits it is the
-    difference between samples of all ten classes after 25 epochs and a generator that
-    draws one or two digits for most of the run (mode collapse), measured over three seeds.
+    Batch norm in the generator is DCGAN's main stabiliser. On the digits, six runs without
+    it (learning rates 2e-4 to 1e-3) still drew only one to four kinds of digit halfway
+    through training (mode collapse); six runs with it drew all ten within 25 epochs.
     """
 
     def __init__(self, latent: int = 16, hidden: int = 128, n_out: int = 64) -> None:
