@@ -48,20 +48,32 @@ def test_micro_tfidf_beats_bag_of_words_and_lsa_finds_neighbours(tmp_path) -> No
     assert "LSA topics" in report.text and report.text.count("[") >= 6 * 4
 
 
-def test_glue_tsv_file_for_classification(tmp_path) -> None:
-    rng = np.random.default_rng(0)
+def write_reviews(path, n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
     good, bad = ["great", "fine", "superb", "lovely", "fun"], ["awful", "dull", "poor", "boring"]
     neutral = ["the", "film", "plot", "acting", "was", "really", "and", "music"]
     lines = ["sentence\tlabel"]
-    for i in range(120):
+    for i in range(n):
         label = i % 2
         words = list(rng.choice(good if label else bad, 2)) + list(rng.choice(neutral, 5))
         lines.append(" ".join(rng.permutation(words)) + " \t" + str(label))
-    path = tmp_path / "train.tsv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    m = run(micro(tmp_path / "out", data=str(path), components=10)).metrics
+
+
+def test_glue_tsv_file_for_classification(tmp_path) -> None:
+    write_reviews(tmp_path / "reviews.tsv", 120, seed=0)
+    m = run(micro(tmp_path / "out", data=str(tmp_path / "reviews.tsv"), components=10)).metrics
     assert m["documents"] == 120 and m["labels"] == 2
     assert m["accuracy_tfidf"] == 1.0 and m["accuracy_bag_of_words"] == 1.0
+
+
+def test_glue_folder_keeps_its_train_dev_split(tmp_path) -> None:
+    write_reviews(tmp_path / "train.tsv", 100, seed=1)
+    write_reviews(tmp_path / "dev.tsv", 30, seed=2)
+    report = run(micro(tmp_path / "out", data=str(tmp_path), components=10, max_docs=80))
+    records = [json.loads(line) for line in report.artifacts["metrics"].read_text().splitlines()]
+    assert records[0]["train"] == 80 and records[0]["test"] == 30  # max_docs per file
+    assert report.metrics["accuracy_tfidf"] == 1.0
 
 
 def test_stratified_split_keeps_the_label_shares() -> None:

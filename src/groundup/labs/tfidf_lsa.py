@@ -4,7 +4,8 @@ Data: the docstrings of Python's standard library (no download), each labelled w
 family of modules it comes from: internet (email, http, urllib, ...), concurrency (asyncio,
 threading, ...), numbers (decimal, fractions, statistics, ...), files (zipfile, pathlib,
 ...), language (typing, ast, inspect, ...) and testing (unittest, doctest, pdb, ...).
-With --data FILE, a GLUE-style TSV file (sentence<TAB>label with a header) instead.
+With --data FILE, a GLUE-style TSV file (sentence<TAB>label with a header) instead, or a
+folder with train.tsv and dev.tsv (GLUE's layout, e.g. SST-2), whose split is kept.
 
 1. A stratified split into training and test documents.
 2. Three classifiers, each logistic regression trained by L-BFGS on the training part:
@@ -68,7 +69,7 @@ class Config(LabConfig):
     components: int = 100  # LSA dimensions
     power_iterations: int = 7
     topics: int = 6  # LSA components whose top terms are shown
-    max_docs: int = 20_000  # with --data: at most this many lines of the file
+    max_docs: int = 20_000  # with --data: at most this many examples of each file
 
 
 PRESETS: dict[str, dict] = {
@@ -104,8 +105,8 @@ FIELD_HELP: dict[str, Msg] = {
         "LSA-Komponenten, deren wichtigste Terme aufgelistet werden",
     ),
     "max_docs": Msg(
-        "with --data: use at most this many examples of the file",
-        "mit --data: höchstens so viele Beispiele aus der Datei verwenden",
+        "with --data: use at most this many examples of each file",
+        "mit --data: höchstens so viele Beispiele aus jeder Datei verwenden",
     ),
 }
 
@@ -178,14 +179,25 @@ def definition_docstrings(node: ast.AST) -> list[str]:
     return docs
 
 
-def load_documents(cfg: Config) -> tuple[list[str], list[str], str]:
+def load_documents(cfg: Config) -> tuple[list[str], list[str], str, int | None]:
+    """(documents, labels, source, n_train): with a folder holding train.tsv and dev.tsv the
+    first n_train documents are train.tsv's (at most max_docs), the rest dev.tsv's;
+    otherwise n_train is None and the lab splits the documents itself."""
     if cfg.data is None:
-        return *docstring_documents(cfg.docs_per_label, cfg.seed), "standard-library docstrings"
-    try:
-        sentences, labels = read_glue_tsv(cfg.data)
-    except GlueFormatError as error:
-        raise LabError(str(error)) from None
-    return sentences[: cfg.max_docs], [str(label) for label in labels[: cfg.max_docs]], cfg.data
+        docs, labels = docstring_documents(cfg.docs_per_label, cfg.seed)
+        return docs, labels, "standard-library docstrings", None
+    folder = Path(cfg.data)
+    files = [folder / "train.tsv", folder / "dev.tsv"] if folder.is_dir() else [folder]
+    parts = []
+    for file in files:
+        try:
+            sentences, labels = read_glue_tsv(file)
+        except GlueFormatError as error:
+            raise LabError(str(error)) from None
+        parts.append((sentences[: cfg.max_docs], [str(label) for label in labels[: cfg.max_docs]]))
+    documents = [doc for part in parts for doc in part[0]]
+    labels = [label for part in parts for label in part[1]]
+    return documents, labels, cfg.data, len(parts[0][0]) if len(parts) == 2 else None
 
 
 def stratified_split(
@@ -241,10 +253,13 @@ def run_lab(cfg: Config) -> LabReport:
     timer = runner.Timer()  # every random draw below has its own generator seeded by cfg.seed
     out = runner.out_dir(cfg, LAB)
     runner.save_config(cfg, out)
-    documents, labels, source = load_documents(cfg)
+    documents, labels, source, n_train = load_documents(cfg)
     check_data(labels, source)
     y = np.array(labels)
-    train, test = stratified_split(labels, cfg.test_fraction, cfg.seed)
+    if n_train is None:
+        train, test = stratified_split(labels, cfg.test_fraction, cfg.seed)
+    else:  # the file's own split: train.tsv, then dev.tsv
+        train, test = np.arange(n_train), np.arange(n_train, len(documents))
     train_docs = [documents[i] for i in train]
     test_docs = [documents[i] for i in test]
     log = runner.MetricsLog(out / "metrics.jsonl")
