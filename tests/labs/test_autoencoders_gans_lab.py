@@ -79,6 +79,17 @@ def test_artifacts_and_metrics_log(report) -> None:
     assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(records[-1])
 
 
+def test_gan_training_skips_a_last_batch_of_one(tmp_path: Path) -> None:
+    """Batch norm in the generator cannot normalise a single image."""
+    cfg = micro(tmp_path, batch_size=2, gan_epochs=2, hidden=8, gan_latent=3)
+    log = runner.MetricsLog(tmp_path / "metrics.jsonl")
+    x = torch.rand(5, 4)  # batches of 2, 2 and 1
+    gen, snapshots, curves = lab.train_gan(cfg, x, torch.randn(3, 3), tmp_path, log)
+    log.close()
+    assert len(snapshots) == 2 and snapshots[-1].shape == (3, 4)
+    assert all(0 < d < 1 for d in curves["d_real"])
+
+
 def test_tile_places_images_row_by_row() -> None:
     images = torch.zeros(3, 4)
     images[1] = 1.0  # the second image is all ink

@@ -251,7 +251,8 @@ def train_gan(
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.gan_lr, betas=(0.5, 0.999))
     order_gen = torch.Generator().manual_seed(cfg.seed + 3)
     noise_gen = torch.Generator().manual_seed(cfg.seed + 4)
-    steps = math.ceil(len(x) / cfg.batch_size)
+    full, rest = divmod(len(x), cfg.batch_size)
+    steps = full + (rest > 1)  # a last batch of one image is skipped (see below)
     (out / "gan_epochs").mkdir(exist_ok=True)
     snapshots: list[Tensor] = []
     curves: dict[str, list[float]] = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
@@ -263,6 +264,8 @@ def train_gan(
             disc.train()
             sums = dict.fromkeys(curves, 0.0)
             for batch in batches(len(x), cfg.batch_size, order_gen):
+                if len(batch) < 2:  # batch norm in G needs two samples to normalise over
+                    continue
                 stats = train_step(gen, disc, opt_g, opt_d, x[batch], noise_gen)
                 for name in sums:
                     sums[name] += getattr(stats, name) / steps
