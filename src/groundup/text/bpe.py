@@ -33,7 +33,7 @@ from __future__ import annotations
 import heapq
 import json
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -101,6 +101,7 @@ class BPETokenizer:
         special_tokens: Iterable[str] = (ENDOFTEXT,),
         min_frequency: int = 2,
         pattern: str = GPT2_PATTERN,
+        on_merge: Callable[[int, Pair, int], None] | None = None,
     ) -> BPETokenizer:
         """Learn vocab_size - 256 - len(special_tokens) merges (fewer if pairs run out)."""
         specials = list(special_tokens)
@@ -114,7 +115,7 @@ class BPETokenizer:
             if chunk not in specials
             for piece in pretokenize(chunk, pattern)
         )
-        merges = learn_merges(counts, n_merges, min_frequency)
+        merges = learn_merges(counts, n_merges, min_frequency, on_merge)
         base = 256 + len(merges)
         return cls(merges, {s: base + i for i, s in enumerate(specials)}, pattern)
 
@@ -297,11 +298,17 @@ def pair_counts(words: Iterable[tuple[list[int], int]]) -> Counter[Pair]:
     return counts
 
 
-def learn_merges(word_counts: dict[str, int], n_merges: int, min_frequency: int = 2) -> list[Pair]:
+def learn_merges(
+    word_counts: dict[str, int],
+    n_merges: int,
+    min_frequency: int = 2,
+    on_merge: Callable[[int, Pair, int], None] | None = None,
+) -> list[Pair]:
     """The training loop: merges in rank order, learned from pre-token counts.
 
     A max-heap of (count, pair) entries goes stale as counts change; a popped entry is used
     only if its count is still current (lazy deletion), else it is dropped.
+    on_merge(rank, pair, count) is called after each merge (progress, statistics).
     """
     words = [list(w.encode("utf-8")) for w in sorted(word_counts)]
     weights = [word_counts[w] for w in sorted(word_counts)]
@@ -328,6 +335,8 @@ def learn_merges(word_counts: dict[str, int], n_merges: int, min_frequency: int 
             continue
         new_id = len(vocab)
         merges.append(pair)
+        if on_merge is not None:
+            on_merge(len(merges) - 1, pair, -negative)
         vocab.append(new)
         token_id[new] = new_id
         changed: set[Pair] = set()
