@@ -1,0 +1,1 @@
+"""Exercise `transformer`: the decoder masks and one decoder layer of the Transformer."""
