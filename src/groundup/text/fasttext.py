@@ -84,7 +84,7 @@ class FastText(Word2Vec):
     def fit(
         self,
         sentences: Sequence[Sequence[str]],
-        callback: Callable[[int, int, float], None] | None = None,
+        callback: Callable[[int, int, int], None] | None = None,
     ) -> FastText:
         self.cbow = False
         return super().fit(sentences, callback)  # type: ignore[return-value]

@@ -188,7 +188,7 @@ class Word2Vec:
     def fit(
         self,
         sentences: Sequence[Sequence[str]],
-        callback: Callable[[int, int, float], None] | None = None,
+        callback: Callable[[int, int, int], None] | None = None,
     ) -> Word2Vec:
         """Train; callback(epoch, batches done in epoch, batches in epoch) after each batch."""
         self.build(sentences)
