@@ -183,18 +183,20 @@ def test_special_tokens_are_disallowed_unless_allowed(tok: BPETokenizer) -> None
     assert tok.decode(as_text) == text
 
 
-def test_matches_transformers_gpt2_tokenizer_on_whitespace_runs(tok: BPETokenizer) -> None:
-    """transformers' GPT2Tokenizer pre-tokenizes whitespace as we do.
+def test_matches_transformers_gpt2_tokenizer_on_whitespace_runs(
+    tok: BPETokenizer, tmp_path
+) -> None:
+    """transformers' GPT2Tokenizer reads vocab.json + merges.txt and treats whitespace as we do.
 
     A run of spaces before a word is split into all-but-one spaces plus " word"
     (the `\\s+(?!\\S)` rule), and around `<|endoftext|>` no space is stripped.
     """
     from transformers import GPT2Tokenizer
 
-    data = tok.to_json()["model"]
-    vocab = {**data["vocab"], **tok.special_tokens}
-    gpt2 = GPT2Tokenizer(vocab=vocab, merges=[tuple(m) for m in data["merges"]])
-    for text in ["a   world", "  x \n\n y  ", f"x {ENDOFTEXT}  y", "\t\ttab\u00a0\u3000z"]:
+    tok.save_vocab_merges(tmp_path)
+    gpt2 = GPT2Tokenizer.from_pretrained(str(tmp_path))
+    texts = ["a   world", "  x \n\n y  ", f"x {ENDOFTEXT}  y", "\t\ttab\u00a0\u3000z", *SAMPLES]
+    for text in texts:
         assert gpt2.encode(text) == tok.encode(text, allowed_special="all"), text
     assert pretokenize("a   world") == ["a", "  ", " world"]
 

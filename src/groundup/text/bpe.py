@@ -24,8 +24,9 @@ first, while merge-table BPE (ours, Hugging Face `tokenizers`) merges only the l
 *pairs*. They can differ only where a token also splits into two other tokens that an
 encoding reaches; the tests check the three agree on varied text and random Unicode.
 
-`save` writes a `tokenizer.json` that `tokenizers.Tokenizer.from_file` reads, and
-`to_tiktoken` builds a `tiktoken.Encoding`; the tests check all three give the same ids.
+`save` writes a `tokenizer.json` that `tokenizers.Tokenizer.from_file` reads,
+`save_vocab_merges` GPT-2's vocab.json + merges.txt for transformers' GPT2Tokenizer, and
+`to_tiktoken` builds a `tiktoken.Encoding`; the tests check they all give the same ids.
 """
 
 from __future__ import annotations
@@ -238,6 +239,17 @@ class BPETokenizer:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, json.dumps(self.to_json(), ensure_ascii=False, indent=1))
         return path
+
+    def save_vocab_merges(self, folder: str | Path) -> tuple[Path, Path]:
+        """GPT-2's original files: vocab.json (token -> id) and merges.txt (one pair a line)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        model = self.to_json()["model"]
+        vocab = {**model["vocab"], **self.special_tokens}
+        lines = ["#version: 0.2", *(f"{a} {b}" for a, b in model["merges"])]
+        atomic_write_text(folder / "vocab.json", json.dumps(vocab, ensure_ascii=False))
+        atomic_write_text(folder / "merges.txt", "\n".join(lines) + "\n")
+        return folder / "vocab.json", folder / "merges.txt"
 
     @classmethod
     def load(cls, path: str | Path) -> BPETokenizer:
