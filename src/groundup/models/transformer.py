@@ -222,8 +222,9 @@ class Transformer(nn.Module):
         norm_first: bool = False,
     ) -> None:
         super().__init__()
-        args = dict(nhead=nhead, dim_feedforward=dim_feedforward, dropout=dropout)
-        args["activation"] = activation
+        args = dict(
+            nhead=nhead, dim_feedforward=dim_feedforward, dropout=dropout, activation=activation
+        )
         self.encoder = Encoder(num_encoder_layers, norm_first, d_model, **args)
         self.decoder = Decoder(num_decoder_layers, norm_first, d_model, **args)
 
