@@ -69,3 +69,21 @@ def test_glue_data_and_bad_settings(tmp_path: Path) -> None:
     with pytest.raises(runner.LabError, match="steps"):
         run(runner.make_config(Config, PRESETS, "micro", steps=0, quiet=True,
                                out=str(tmp_path / "o")))  # fmt: skip
+
+
+def test_reads_a_glue_directory_and_learns_its_labels(tmp_path: Path) -> None:
+    rows = ["sentence\tlabel"] + [
+        f"{'a fine warm film' if i % 2 else 'a dull cold film'} with scene {i}\t{i % 2}"
+        for i in range(300)
+    ]
+    for name in ("train.tsv", "dev.tsv"):
+        (tmp_path / name).write_text("\n".join(rows) + "\n")
+    settings = {"grad_steps": 5, "steps": 5, "ngram_orders": "1", "sample_chars": 5,
+                "cls_steps": 40, "cls_hidden": 8, "seq_len": 16}  # fmt: skip
+    cfg = runner.make_config(Config, PRESETS, "micro", data=str(tmp_path), quiet=True,
+                             out=str(tmp_path / "out"), **settings)  # fmt: skip
+    m = run(cfg).metrics
+    assert m["cls_task"] == "glue"
+    assert m["cls_train_examples"] == 300 and m["cls_test_examples"] == 300
+    assert m["cls_bag_of_words"] == 1.0  # one word decides the label
+    assert m["cls_test_accuracy"] > 0.9
