@@ -52,6 +52,7 @@ def test_writes_table_plots_and_samples(report) -> None:
 def test_word_order_task_shuffles_exactly_the_negatives() -> None:
     rest = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]
     text = "\n\n".join(f"Word{i} {' '.join(rest)}, fine." for i in range(60))
+    text += "\n\nSpam spam spam spam spam spam spam."  # no shuffle can change it: left out
     sentences, labels = word_order_task(text, 50, seed=0, max_words=40)
     assert len(sentences) == 50
     for s, label in zip(sentences, labels, strict=True):

@@ -238,7 +238,8 @@ def word_order_task(
         for paragraph in text.split("\n\n")
         for s in split_sentences(paragraph.replace("\n", " "))
     ]
-    sentences = [s for s in sentences if len(s) >= 6]
+    # 6+ words, at least two different ones: a shuffle must be able to change the order
+    sentences = [s for s in sentences if len(s) >= 6 and len(set(s)) > 1]
     rng = random.Random(seed)
     rng.shuffle(sentences)
     sentences = sentences[:n]

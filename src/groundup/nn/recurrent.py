@@ -33,6 +33,7 @@ first: the real part of each row is reversed, the padding stays where it is. A
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -151,7 +152,9 @@ def reverse_padded(x: Tensor, lengths: Tensor) -> Tensor:
     return x.gather(0, index)
 
 
-def run_direction(step, gx: Tensor, state: State, mask: Tensor | None) -> tuple[Tensor, State]:
+def run_direction(
+    step: Callable[[Tensor, State], State], gx: Tensor, state: State, mask: Tensor | None
+) -> tuple[Tensor, State]:
     """Apply `step(gx_t, state) -> state` for t = 0 .. T-1; gx (T, B, G*H).
 
     mask (T, B, 1), True at real steps: past its length a sequence keeps its state and
@@ -225,10 +228,13 @@ class Recurrent(nn.Module):
         return [f"_l{layer}", f"_l{layer}_reverse"][: self.directions]
 
     def weights(self, suffix: str) -> tuple[Tensor, Tensor | None, Tensor, Tensor | None]:
-        get = lambda name: getattr(self, name + suffix) if self.bias or "w" in name else None  # noqa: E731
-        return get("weight_ih"), get("bias_ih"), get("weight_hh"), get("bias_hh")
+        """(W_ih, b_ih, W_hh, b_hh) of one layer and direction; biases None without bias."""
+        w_ih, w_hh = getattr(self, "weight_ih" + suffix), getattr(self, "weight_hh" + suffix)
+        if not self.bias:
+            return w_ih, None, w_hh, None
+        return w_ih, getattr(self, "bias_ih" + suffix), w_hh, getattr(self, "bias_hh" + suffix)
 
-    def step(self, w_hh: Tensor, b_hh: Tensor | None):
+    def step(self, w_hh: Tensor, b_hh: Tensor | None) -> Callable[[Tensor, State], State]:
         """The one-step function of this cell type with its recurrent weights bound."""
         if self.mode == "LSTM":
             return lambda gx, state: lstm_step(gx, state, w_hh, b_hh)
