@@ -38,7 +38,7 @@ class Config(runner.LabConfig):
     label_smoothing: float = 0.1
     warmup_iters: int = 200
     lr_factor: float = 2.0
-    steps: int = 1500
+    steps: int = 1000
     batch_size: int = 64
     eval_every: int = 250
 
