@@ -31,7 +31,13 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: $(VENV)/.installed-dev
-	@for f in benchmarks/bench_*.py; do echo "# $$f" >&2; $(BIN)/python $$f $(BENCH_ARGS) || exit 1; done
+	$(BIN)/python benchmarks/bench_autograd.py
+	$(BIN)/python benchmarks/bench_bpe.py $(if $(TEXT),--data $(TEXT))
+	$(BIN)/python benchmarks/bench_word2vec.py
+	$(BIN)/python benchmarks/bench_gpt_train.py $(if $(TEXT),--data $(TEXT))
+	$(BIN)/python benchmarks/bench_char_lstm.py $(if $(TEXT),--data $(TEXT))
+	$(if $(SST2),$(BIN)/python benchmarks/bench_text_classify.py --data $(SST2))
+	$(if $(SST2),$(BIN)/python benchmarks/bench_lstm_classify.py --data $(SST2))
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
