@@ -21,12 +21,7 @@ from hypothesis import strategies as st
 from torch import Tensor
 from transformers import GPTNeoXConfig, LlamaConfig
 from transformers.models.bloom.modeling_bloom import build_alibi_tensor
-from transformers.models.gpt_neox.modeling_gpt_neox import (
-    GPTNeoXRotaryEmbedding,
-)
-from transformers.models.gpt_neox.modeling_gpt_neox import (
-    apply_rotary_pos_emb as neox_apply_rotary_pos_emb,
-)
+from transformers.models.gpt_neox import modeling_gpt_neox as gpt_neox
 from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding, apply_rotary_pos_emb
 
 from groundup.nn.positions import (
@@ -182,14 +177,14 @@ def test_matches_transformers_gpt_neox_partial_rotary() -> None:
             "partial_rotary_factor": factor,
         },
     )
-    rotary = GPTNeoXRotaryEmbedding(config)
+    rotary = gpt_neox.GPTNeoXRotaryEmbedding(config)
     q, k = randn(B, h, T, d, seed=3), randn(B, h, T, d, seed=4)
     position_ids = torch.arange(3, 3 + T).expand(B, T)
 
     def reference(q: Tensor, k: Tensor) -> tuple[Tensor, Tensor]:
         cos, sin = rotary(q, position_ids)
         assert cos.shape[-1] == int(d * factor)
-        return neox_apply_rotary_pos_emb(q, k, cos, sin)
+        return gpt_neox.apply_rotary_pos_emb(q, k, cos, sin)
 
     def ours(q: Tensor, k: Tensor) -> tuple[Tensor, Tensor]:
         rope = {"offset": 3, "rotary_dim": int(d * factor)}
@@ -202,8 +197,8 @@ def complex_rope(x: Tensor, positions: Tensor, theta: float) -> Tensor:
     """Meta's Llama reference: pairs (x[2i], x[2i+1]) as complex numbers times e^(i*angle)."""
     d = x.size(-1)
     freqs = 1.0 / theta ** (torch.arange(0, d, 2, dtype=torch.float64)[: d // 2] / d)
-    freqs_cis = torch.polar(torch.ones(len(positions), d // 2, dtype=torch.float64),
-                            torch.outer(positions.double(), freqs))  # fmt: skip
+    angles = torch.outer(positions.double(), freqs)  # (T, d/2)
+    freqs_cis = torch.polar(torch.ones_like(angles), angles)  # e^(i * angle)
     x_complex = torch.view_as_complex(x.reshape(*x.shape[:-1], d // 2, 2))
     return torch.view_as_real(x_complex * freqs_cis).flatten(-2)
 
@@ -397,7 +392,7 @@ def test_matches_torch_reference_positional_self_attention(kind: str) -> None:
     torch.manual_seed(0)
     layer = PositionalSelfAttention(embed_dim=12, num_heads=3, kind=kind, max_len=16)
     x = randn(2, 7, 12, seed=11)
-    params = [p for p in layer.parameters()]
+    params = list(layer.parameters())
 
     def grads(fn) -> list[Tensor]:
         x_ = x.clone().requires_grad_()

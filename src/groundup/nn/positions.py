@@ -115,8 +115,9 @@ def apply_rope(
 ) -> Tensor:
     """Rotate queries or keys x (..., T, d) by their positions.
 
-    positions: (T,) or broadcastable to x's leading axes + (T,); default offset .. offset+T-1,
-    where `offset` is the number of tokens already in a KV cache. Each feature pair (u, v)
+    positions: (T,), or any shape that broadcasts with x.shape[:-1] (e.g. (B, 1, T) for
+    per-sequence positions of x (B, h, T, d)); default offset .. offset+T-1, where `offset`
+    is the number of tokens already in a KV cache. Each feature pair (u, v)
     at position p becomes (u cos a - v sin a, u sin a + v cos a) with a = p * theta^(-2i/r).
 
     layout "half": pair i = features (i, i + r/2), as in GPT-NeoX, Llama and Hugging Face.
