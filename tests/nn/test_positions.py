@@ -432,3 +432,12 @@ def test_positions_change_the_output_except_for_none() -> None:
             torch.nn.init.normal_(layer.learned.embedding.weight, std=1.0)
         same = torch.allclose(layer(x)[:, -1], layer(swapped)[:, -1], atol=1e-6)
         assert same == (kind == "none"), kind
+
+
+def test_rope_per_sequence_positions_broadcast_over_heads() -> None:
+    """Left-padded batches give each sequence its own positions: (B, 1, T) for (B, h, T, d)."""
+    x = randn(2, 3, 5, 8, seed=15, dtype=torch.float64)
+    positions = torch.stack([torch.arange(5), torch.arange(4, 9)])[:, None, :]
+    rotated = apply_rope(x, positions)
+    torch.testing.assert_close(rotated[0], apply_rope(x[0]), **F64)
+    torch.testing.assert_close(rotated[1], apply_rope(x[1], offset=4), **F64)
