@@ -481,15 +481,6 @@ def score_table(scores: dict[str, dict[str, float]]) -> str:
 # ---------------------------------------------------------------- pictures
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def tile(images: Tensor, columns: int, gap: int = 1) -> np.ndarray:
     """Rows of flattened square images as one picture, `columns` per row, white gaps."""
     side = math.isqrt(images.shape[1])
@@ -504,7 +495,7 @@ def tile(images: Tensor, columns: int, gap: int = 1) -> np.ndarray:
 
 def save_grid(path: Path, images: Tensor, scale: int = 3) -> Path:
     """A square grid of the images as a PNG, without a figure: fast enough for every epoch."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     picture = tile(images.clamp(0, 1), columns=math.ceil(math.sqrt(len(images))))
     picture = picture.repeat(scale, axis=0).repeat(scale, axis=1)
     plt.imsave(path, picture, cmap="gray", vmin=0, vmax=1)
@@ -520,7 +511,7 @@ def save_reconstructions(
     vae_recon: Tensor,
 ) -> Path:
     """One test digit of each class per column; rows: clean-input models, then noisy ones."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     columns = [int((y == digit).nonzero()[0]) for digit in sorted(set(y.tolist()))]
     rows = [
         (TEXT["original"].get(), x),
@@ -551,7 +542,7 @@ def save_reconstructions(
 @torch.no_grad()
 def save_latent(path: Path, vae: VAE, mu: Tensor, y: Tensor, side: int = 12) -> Path:
     """Left: the test digits' codes (first two dimensions). Right: decoded grid of codes."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.2), dpi=110)
     points = left.scatter(mu[:, 0], mu[:, 1], c=y.numpy(), cmap="tab10", s=9, vmin=-0.5, vmax=9.5)
     fig.colorbar(points, ax=left, ticks=range(10))
@@ -575,7 +566,7 @@ def save_latent(path: Path, vae: VAE, mu: Tensor, y: Tensor, side: int = 12) -> 
 
 def save_progress(path: Path, snapshots: list[Tensor], rows: int = 10) -> Path:
     """Up to `rows` epochs, evenly spread, the first and last included: 10 samples each."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     picks = sorted({round(i * (len(snapshots) - 1) / max(rows - 1, 1)) for i in range(rows)})
     fig, axes = plt.subplots(len(picks), 1, figsize=(7, 0.8 * len(picks) + 0.6), dpi=110)
     for ax, index in zip(np.atleast_1d(axes), picks, strict=True):
@@ -591,7 +582,7 @@ def save_progress(path: Path, snapshots: list[Tensor], rows: int = 10) -> Path:
 
 
 def save_curves(path: Path, histories: dict[str, list[float]], gan: dict[str, list[float]]) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, (left, middle, right) = plt.subplots(1, 3, figsize=(14, 4), dpi=110)
     for name, losses in histories.items():
         left.plot(range(1, len(losses) + 1), losses, label=name.upper())

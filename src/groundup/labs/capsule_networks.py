@@ -361,17 +361,8 @@ def comparison_table(summary: dict[int, dict[str, float]], n_test: int) -> str:
 # ---------------------------------------------------------------- plots
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def save_curves(path: Path, histories: dict[int, dict[str, list[float]]]) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
     for iterations, h in histories.items():
         name = TEXT["run"].get(iterations=iterations)
@@ -395,7 +386,7 @@ def save_curves(path: Path, histories: dict[int, dict[str, list[float]]]) -> Pat
 
 def save_lengths(path: Path, images: Tensor, labels: Tensor, v: Tensor) -> Path:
     """Each digit above a bar chart of its ten capsule lengths, with the margins m+ and m-."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     n = len(images)
     fig, axes = plt.subplots(2, n, figsize=(1.6 * n, 3.6), dpi=110, height_ratios=[1, 1.4])
     lengths = v.norm(dim=-1)
@@ -422,7 +413,7 @@ def save_lengths(path: Path, images: Tensor, labels: Tensor, v: Tensor) -> Path:
 
 
 def save_reconstructions(path: Path, images: Tensor, recon: Tensor) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     n, side = len(images), images.size(-1)
     fig, axes = plt.subplots(2, n, figsize=(1.0 * n, 2.4), dpi=110)
     for k in range(n):
@@ -456,7 +447,7 @@ def save_perturbations(path: Path, model: CapsNet, capsule: Tensor, label: int) 
     """The paper's Figure 4: redraw one digit while one dimension at a time is perturbed.
 
     All pictures go into one mosaic (one imshow instead of 176 small axes: much faster)."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     deltas = torch.linspace(-0.25, 0.25, 11)
     pictures = perturbed(model, capsule, label, deltas)  # (dims, steps, pixels)
     dims, steps = pictures.shape[:2]

@@ -386,17 +386,8 @@ def comparison_table(summary: dict[str, dict[str, float]]) -> str:
 # ---------------------------------------------------------------- plots
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def save_curves(path: Path, histories: dict[str, dict[str, list[float]]]) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
     for name, h in histories.items():
         left.plot(h["epoch"], h["loss"], label=TEXT[name].get())
@@ -424,7 +415,7 @@ def save_augmentation(
     path: Path, cfg: Config, x_test: Tensor, histories: dict[str, dict[str, list[float]]]
 ) -> Path:
     """Top: one digit and seven augmented copies. Bottom: test accuracy with and without."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     copies = augment(
         x_test[:1].repeat(7, 1, 1, 1),
         cfg.max_shift,
@@ -460,7 +451,7 @@ def save_augmentation(
 @torch.no_grad()
 def save_filters(path: Path, model: LeNet, image: Tensor, device: str) -> Path:
     """The input digit, up to 32 first-layer kernels, and 16 feature maps of each convolution."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     model.eval()
     kernels = model.conv1.weight[:32, 0].cpu()
     a1, a2 = (a[0, :16].cpu() for a in model.features(image[None].to(device)))

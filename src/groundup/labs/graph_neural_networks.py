@@ -505,17 +505,8 @@ def table(rows: list[tuple[str, int, float, float]]) -> str:
 # ---------------------------------------------------------------- plots
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def save_graph(path: Path, club: Graph, predicted: Tensor, mask: Tensor) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, ax = plt.subplots(figsize=(7, 6), dpi=110)
     graph = nx.karate_club_graph()
     nx.draw_networkx_edges(graph, club.positions, ax=ax, alpha=0.3)
@@ -545,7 +536,7 @@ def save_graph(path: Path, club: Graph, predicted: Tensor, mask: Tensor) -> Path
 def save_embeddings(
     path: Path, club: Graph, embeddings: dict[int, np.ndarray], mask: Tensor
 ) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     epochs = sorted(embeddings)
     fig, axes = plt.subplots(1, len(epochs), figsize=(3.2 * len(epochs), 3.4), dpi=110)
     colours = plt.get_cmap("tab10")(club.y.numpy())
@@ -573,7 +564,7 @@ def save_band(
     logx: bool = False,
 ) -> Path:
     """Mean accuracy over the repeats, with the lowest and highest as a band."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
     for name, scores in runs.items():
         values = np.array(scores) * 100

@@ -417,19 +417,10 @@ def auc_table(auc: dict[str, dict[str, float]]) -> str:
 # ---------------------------------------------------------------- plots
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def save_maps(path: Path, images: Tensor, maps: dict[str, Tensor]) -> Path:
     """One row per digit: the input, then every attribution (signed ones on a red-blue scale
     centred on zero, each map scaled to its own largest magnitude)."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     rows, columns = len(images), 1 + len(maps)
     fig, axes = plt.subplots(rows, columns, figsize=(1.5 * columns, 1.45 * rows), dpi=110)
     axes = axes.reshape(rows, columns)
@@ -458,7 +449,7 @@ def save_maps(path: Path, images: Tensor, maps: dict[str, Tensor]) -> Path:
 def save_curves(
     path: Path, curves: dict[str, dict[str, Tensor]], auc: dict[str, dict[str, float]]
 ) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.3), dpi=110)
     for ax, kind in zip(axes, ("deletion", "insertion"), strict=True):
         for name, pair in curves.items():
@@ -481,7 +472,7 @@ def save_curves(
 
 
 def save_completeness(path: Path, study: dict[str, list[tuple[int, float]]]) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.3), dpi=110)
     for method, points in study.items():
         steps, gaps = zip(*points, strict=True)

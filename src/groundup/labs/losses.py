@@ -360,20 +360,11 @@ def experiment(cfg: Config) -> runner.LabReport:
 # ---------------------------------------------------------------- plots
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def save_regression_plot(
     path: Path, x: Tensor, y: Tensor, outliers: Tensor, fits: dict, cfg: Config
 ) -> Path:
     """Left: the points and the three fitted lines. Right: each loss and its gradient."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     x, y, outliers = x.numpy(), y.numpy(), outliers.numpy()
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6), dpi=110)
     left.scatter(x[~outliers], y[~outliers], s=14, color="0.4", label=TEXT["inliers"].get())
@@ -424,7 +415,7 @@ def save_regression_plot(
 
 def save_reliability_diagram(path: Path, results: dict, data: dict, cfg: Config) -> Path:
     """Per run: accuracy against confidence per bin (bars), the diagonal, and bin sizes."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, axes = plt.subplots(
         2, 2, figsize=(10, 6.4), dpi=110, gridspec_kw={"height_ratios": [3, 1]}, sharex=True
     )

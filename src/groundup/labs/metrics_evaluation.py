@@ -267,18 +267,9 @@ def _top(result: SearchResult, n: int = 5) -> str:
 # ---------------------------------------------------------------- plots
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_search(path: Path, grid: SearchResult, rand: SearchResult, cfg: Config) -> Path:
     """Left: the grid's mean CV accuracy as a heatmap. Right: where random search looked."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     lrs = sorted({row["lr"] for row in grid.rows})
     l2s = sorted({row["l2"] for row in grid.rows})
     table = np.full((len(l2s), len(lrs)), np.nan)
@@ -317,7 +308,7 @@ def plot_search(path: Path, grid: SearchResult, rand: SearchResult, cfg: Config)
 
 
 def plot_confusion(path: Path, matrix: np.ndarray) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 5), dpi=110)
     ax.imshow(matrix, cmap="Blues")
     for i in range(matrix.shape[0]):
@@ -338,7 +329,7 @@ def plot_confusion(path: Path, matrix: np.ndarray) -> Path:
 
 def plot_roc(path: Path, y_true: np.ndarray, probs: np.ndarray, classes: np.ndarray) -> Path:
     """One ROC curve per class: that class against all others, scored by its probability."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, (ax, zoom) = plt.subplots(1, 2, figsize=(11, 5), dpi=110)
     colors = plt.get_cmap("tab10")
     for c in classes:

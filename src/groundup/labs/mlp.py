@@ -298,17 +298,8 @@ def experiment(cfg: Config) -> runner.LabReport:
 # ---------------------------------------------------------------- plots
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def save_curves(path: Path, history: dict[str, list[float]]) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
     left.plot(history["epoch"], history["loss"])
     left.set_yscale("log")
@@ -328,7 +319,7 @@ def save_curves(path: Path, history: dict[str, list[float]]) -> Path:
 
 
 def save_init_statistics(path: Path, cfg: Config, stats: dict[str, dict[str, list[float]]]) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
     for name, s in stats.items():
         layers = range(1, len(s["std"]) + 1)
@@ -356,7 +347,7 @@ def save_misclassified(
     image_shape: tuple[int, int],
     limit: int = 32,
 ) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     wrong = (predicted != y_test).nonzero().flatten()[:limit].tolist()
     columns = 8
     rows = max(1, math.ceil(len(wrong) / columns))

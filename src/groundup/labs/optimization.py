@@ -332,17 +332,8 @@ def results_table(metrics: dict, sizes: list[int]) -> str:
 # ---------------------------------------------------------------- plots
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def save_paths(path: Path, q: opt.Quadratic, quad: dict, rosen: dict) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5), dpi=110)
     center = q.minimizer
     span = 1.2 * np.abs(quad["gd"][0] - center).max()
@@ -371,7 +362,7 @@ def save_paths(path: Path, q: opt.Quadratic, quad: dict, rosen: dict) -> Path:
 
 
 def save_curves(path: Path, curves: dict[str, np.ndarray], title: str, ylabel: str) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
     for name, values in curves.items():
         ax.plot(np.arange(len(values)), np.maximum(values, 1e-300), label=name, linewidth=1.2)

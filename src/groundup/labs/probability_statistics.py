@@ -288,17 +288,8 @@ def mle_problems(cfg: Config, rng: np.random.Generator) -> list[tuple]:
 # ---------------------------------------------------------------- plots
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_samplers(path: Path, drawn: dict[str, tuple]) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(10, 7), dpi=110)
     for ax, (name, (values, density, _, discrete)) in zip(axes.ravel(), drawn.items(), strict=True):
         if discrete:
@@ -318,7 +309,7 @@ def plot_samplers(path: Path, drawn: dict[str, tuple]) -> Path:
 
 
 def plot_lln_clt(path: Path, running: np.ndarray, standardized: np.ndarray, cfg: Config) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
     left.plot(np.arange(1, len(running) + 1), running, label="running mean")
     left.axhline(1.0, color="C3", linestyle="--", label="true mean 1")
@@ -338,7 +329,7 @@ def plot_lln_clt(path: Path, running: np.ndarray, standardized: np.ndarray, cfg:
 
 
 def plot_posteriors(path: Path, posteriors: dict[int, tuple[float, float]], cfg: Config) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
     grid = np.linspace(0.001, 0.999, 400)
     for seen, (alpha, beta) in posteriors.items():

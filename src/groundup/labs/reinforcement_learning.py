@@ -376,17 +376,8 @@ def moving_average(values: list[float], width: int) -> np.ndarray:
     return (cumulative[ends] - cumulative[starts]) / (ends - starts)
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def save_returns_plot(path: Path, results: dict[bool, list[RunResult]]) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
     colours = {True: "tab:blue", False: "tab:orange"}
     for baseline, runs in results.items():
@@ -408,7 +399,7 @@ def save_returns_plot(path: Path, results: dict[bool, list[RunResult]]) -> Path:
 
 
 def save_variance_plot(path: Path, runs: list[RunResult]) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
     for i, result in enumerate(runs):
         updates = [u for u, _, _ in result.variance]
@@ -443,7 +434,7 @@ def save_behaviour_plot(path: Path, result: RunResult, cfg: Config) -> Path:
     dones[-1] = True
     returns = discounted_returns(reward_t, dones, cfg.gamma).numpy()
 
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
     left.plot(steps, np.degrees(states_arr[:, 2]), label="pole angle (degrees)")
     left.plot(steps, states_arr[:, 0] * 10, label="cart position x 10 (m)", alpha=0.8)

@@ -229,6 +229,17 @@ def print_summary(report: LabReport, console: Console | None = None) -> None:
     console.print(t("run.seconds", seconds=report.seconds))
 
 
+def pyplot() -> Any:
+    """matplotlib.pyplot on the file-only Agg backend, imported on first use: labs run on
+    servers without a display, and importing matplotlib costs a second they may not need."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def save_line_plot(
     path: Path,
     series: dict[str, tuple[list[float], list[float]]],
@@ -238,11 +249,7 @@ def save_line_plot(
     logy: bool = False,
 ) -> Path:
     """Plot named (x, y) series into one PNG (matplotlib without a display)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
     for name, (xs, ys) in series.items():
         ax.plot(xs, ys, label=name, marker="o" if len(xs) < 30 else None, markersize=3)

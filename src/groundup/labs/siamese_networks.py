@@ -439,21 +439,12 @@ def results_table(results: dict[str, dict]) -> str:
 # ---------------------------------------------------------------- plots
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _title(name: str) -> str:
     return TEXT["pixels"].get() if name == "pixels" else name
 
 
 def save_curves(path: Path, histories: dict[str, dict[str, list[float]]]) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), dpi=110)
     for ax, kind in zip(axes[:2], LOSSES, strict=True):
         h = histories[kind]
@@ -481,7 +472,7 @@ def save_embedding(
 ) -> Path:
     """The seen test digits (dots) and the unseen digits (crosses) in the plane of the first
     two principal components of each embedding."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     names = list(embeddings)
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4.6), dpi=110)
     colours = plt.get_cmap("tab10")
@@ -511,7 +502,7 @@ def save_embedding(
 
 def save_distances(path: Path, results: dict[str, dict]) -> Path:
     """Histograms of the distances of same and different pairs, with the chosen threshold."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     names = list(results)
     fig, axes = plt.subplots(2, len(names), figsize=(4.4 * len(names), 6.4), dpi=110)
     for column, name in enumerate(names):
@@ -535,7 +526,7 @@ def save_distances(path: Path, results: dict[str, dict]) -> Path:
 
 def save_roc(path: Path, results: dict[str, dict]) -> Path:
     """ROC curves of "same if distance <= t" over all t, for seen and for unseen digits."""
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.4), dpi=110)
     for ax, part in zip(axes, ("seen", "unseen"), strict=True):
         for name, r in results.items():

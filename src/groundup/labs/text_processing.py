@@ -272,19 +272,10 @@ def write_ngrams(path: Path, tables: dict[str, list[tuple[str, int]]]) -> Path:
 # ---------------------------------------------------------------- plots
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_zipf(
     path: Path, ranks: np.ndarray, counts: np.ndarray, slope: float, intercept: float, top: int
 ) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.6), dpi=110)
     ax.loglog(ranks, counts, ".", markersize=3, label="words (NFKC + casefold)")
     fit = np.exp(intercept) * ranks[:top] ** slope
@@ -304,7 +295,7 @@ def plot_zipf(
 def plot_vocabulary(
     path: Path, vocabulary: dict[str, int], ours_per_s: float, nltk_per_s: float
 ) -> Path:
-    plt = _pyplot()
+    plt = runner.pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110,
                                       gridspec_kw={"width_ratios": [2.2, 1]})  # fmt: skip
     bars = left.bar(list(vocabulary), list(vocabulary.values()), color="tab:blue")
