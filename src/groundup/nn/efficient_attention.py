@@ -184,10 +184,14 @@ def linear_attention(
     v: Tensor,
     causal: bool = False,
     feature_map: Callable[[Tensor], Tensor] = elu_feature_map,
+    chunk: int | None = None,
 ) -> Tensor:
     """out_i = phi(q_i)^T S_i / phi(q_i)^T z_i with S = sum_j phi(k_j) v_j^T, z = sum_j phi(k_j)
-    (sums over all j, or j <= i when causal). Memory O(T): no (T, T) matrix; the causal prefix
-    sums hold one (d_phi, dv) state per position."""
+    (sums over all j, or j <= i when causal). Memory O(T): no (T, T) matrix. The causal prefix
+    sums hold one (d_phi, dv) state per position; with `chunk`, causal attention keeps states
+    only at chunk boundaries instead (see chunked_causal_linear_attention)."""
+    if causal and chunk is not None:
+        return chunked_causal_linear_attention(q, k, v, chunk, feature_map)
     phi_q, phi_k = feature_map(q), feature_map(k)  # (..., T, d_phi)
     if causal:
         # Prefix sums over positions turn the sums over j <= i into one cumsum.
@@ -199,6 +203,36 @@ def linear_attention(
         normaliser = phi_k.sum(dim=-2, keepdim=True)  # (..., 1, d_phi)
         numerator = phi_q @ state
     return numerator / (phi_q * normaliser).sum(dim=-1, keepdim=True)
+
+
+def chunked_causal_linear_attention(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    chunk: int,
+    feature_map: Callable[[Tensor], Tensor] = elu_feature_map,
+) -> Tensor:
+    """Causal linear attention in chunks: inside a chunk the (chunk, chunk) kernel matrix with a
+    causal mask, from earlier chunks one summed state. Memory O(T * chunk + T / chunk * d * dv)
+    instead of the O(T * d * dv) of one state per position."""
+    T = q.size(-2)
+    n_chunks = math.ceil(T / chunk)
+    pad_end = n_chunks * chunk - T  # padded keys sit after every real query: causally unseen
+    q, k, v = (F.pad(x, (0, 0, 0, pad_end)).unflatten(-2, (n_chunks, chunk)) for x in (q, k, v))
+    # The feature map goes on after padding, so padded queries get a positive normaliser too:
+    # a 0 / 0 there would be dropped from the output but still send NaN into the gradients.
+    phi_q, phi_k = feature_map(q), feature_map(k)  # (..., n, chunk, d_phi)
+
+    # Sum over all earlier chunks: the inclusive prefix sum shifted by one chunk.
+    chunk_state = phi_k.transpose(-1, -2) @ v  # (..., n, d_phi, dv)
+    earlier_state = F.pad(chunk_state.cumsum(dim=-3), (0, 0, 0, 0, 1, 0))[..., :-1, :, :]
+    earlier_z = F.pad(phi_k.sum(dim=-2).cumsum(dim=-2), (0, 0, 1, 0))[..., :-1, :]
+
+    within = phi_q @ phi_k.transpose(-1, -2)  # (..., n, chunk, chunk)
+    within = within * torch.ones(chunk, chunk, dtype=torch.bool, device=q.device).tril()
+    numerator = within @ v + phi_q @ earlier_state
+    denominator = within.sum(dim=-1, keepdim=True) + phi_q @ earlier_z[..., :, None]
+    return (numerator / denominator).flatten(-3, -2)[..., :T, :]
 
 
 def quadratic_kernel_attention(
@@ -244,7 +278,8 @@ def largest_intermediate_elements(
 ) -> int:
     """Elements of the biggest tensor each method builds per (batch, head), counted from the
     shapes above (torch's CPU allocations are not visible to tracemalloc, so this is counted
-    analytically, not measured). Linear attention is the causal form (its largest tensor)."""
+    analytically, not measured). Linear attention is the causal form (its largest tensor).
+    Only the forward pass is counted; autograd keeps tensors of the same orders of size."""
     if method == "full":
         return T * T
     if method == "sliding":
@@ -253,14 +288,18 @@ def largest_intermediate_elements(
     if method == "block_sparse":
         return math.ceil(T / block) * block * max_active * block
     if method == "linear":
-        return T * d * d
+        return T * d * d  # one (d, d) state per position
+    if method == "linear_chunked":  # chunk = window
+        n_chunks = math.ceil(T / window)
+        return max(n_chunks * window * window, (n_chunks + 1) * d * d)
     raise ValueError(f"unknown method {method!r}")
 
 
 def measure_attention_cost(
     seq_lens: list[int], d: int = 32, window: int = 64, repeats: int = 1, seed: int = 0
 ) -> list[dict[str, float | int | str]]:
-    """For each T and method (full, sliding, block_sparse, linear; all causal): wall seconds of
+    """For each T and method (full, sliding, block_sparse, linear, linear_chunked; all causal,
+    window = block = chunk = `window`): wall seconds of
     one forward + backward (best of `repeats`) and the analytic bytes of the largest tensor.
 
     Returns rows {"method", "T", "seconds", "peak_bytes"}, ready for a plot against T.
@@ -280,6 +319,7 @@ def measure_attention_cost(
                 q, k, v, window, layout
             ),
             "linear": lambda q, k, v: linear_attention(q, k, v, causal=True),
+            "linear_chunked": lambda q, k, v: linear_attention(q, k, v, True, chunk=window),
         }
         for name, fn in methods.items():
             best = math.inf
