@@ -110,13 +110,12 @@ def local_global_layout(
 
 
 def fixed_layout(n_blocks: int, stride: int, causal: bool = True) -> Tensor:
-    """Sparse Transformer's "fixed" pattern on blocks: a block sees the blocks of its own group
-    of `stride` blocks, and the last block of every group ("summary" blocks)."""
-    group = torch.arange(n_blocks) // stride
-    same_group = group[:, None] == group[None, :]
-    is_summary = (torch.arange(n_blocks) % stride == stride - 1) | (
-        torch.arange(n_blocks) == n_blocks - 1
-    )
+    """Sparse Transformer's "fixed" pattern on blocks (Child et al. 2019, section 4.2 with c = 1
+    block): a block sees the blocks of its own group of `stride` blocks, and the last block of
+    every group, which acts as that group's summary for everything after it."""
+    index = torch.arange(n_blocks)
+    same_group = (index // stride)[:, None] == (index // stride)[None, :]
+    is_summary = index % stride == stride - 1
     layout = same_group | is_summary[None, :]
     return layout.tril() if causal else layout
 
