@@ -2,13 +2,15 @@
 
 Both searches are model-agnostic. They only need a `step` function that maps the tokens so far,
 shape (N, T), to the logits of the next token, shape (N, V). Every row of a batch is decoded
-independently; all prompts in a batch have the same length.
+independently; all prompts in a batch have the same length. `step` sees the whole sequence
+each time (no key/value cache): simple, and fast enough for small models.
 
 Beam search follows Hugging Face `transformers` (5.x, `GenerationMixin._beam_search`) so that
 its sequences and scores can be checked against `model.generate(num_beams=...)`:
 
 - a hypothesis' score is its summed log-probability divided by len ** length_penalty, where len
-  counts the generated tokens only (the prompt is not counted; the eos token is);
+  counts the generated tokens only: the eos token counts, the prompt does not (for an
+  encoder-decoder the prompt is the decoder's start token, so the rule is the same);
 - each step keeps the best 2 * num_beams continuations, so that num_beams of them survive even
   when the best ones all end; only a continuation ranked among the first num_beams may enter
   the pool of finished hypotheses, which holds num_beams per batch row;
@@ -16,6 +18,9 @@ its sequences and scores can be checked against `model.generate(num_beams=...)`:
   when the best running beam, scored at its current length, cannot beat the worst finished
   one; "never" scores it at the longest possible length when length_penalty > 0;
 - at max_new_tokens every surviving continuation counts as finished.
+
+Unlike `transformers`, impossible scores are -inf rather than -1e9, and the padding is
+pad_token_id even when it is 0 (`transformers` then pads with eos).
 """
 
 from __future__ import annotations
