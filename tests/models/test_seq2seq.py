@@ -4,7 +4,9 @@ Score functions are checked in float64 against a loop transcription of the paper
 (one query, one key at a time: Bahdanau et al. 2015 appendix A.1.2, Luong et al. 2015 §3.1),
 values and gradients to atol 1e-12, and against torch.nn.functional.scaled_dot_product_attention
 (dot and general) plus torch.autograd.gradcheck. The encoder is compared with torch.nn.GRU with
-copied weights (atol 1e-10); the decoder's step loop with its batched forward (atol 1e-12).
+copied weights (atol 1e-10); the decoder against its equations written out with
+torch.nn.GRUCell (copied weights) and the loop attention, values and gradients (atol 1e-12),
+and its step loop against its batched forward. A reversal task checks that the model learns.
 """
 
 from __future__ import annotations
@@ -212,6 +214,55 @@ def test_teacher_forced_step_loop_equals_forward(style: str, score: str, feeding
     torch.testing.assert_close(logits, torch.stack(step_logits, 1), **TOL)
     torch.testing.assert_close(weights, torch.stack(step_weights, 1), **TOL)
     assert torch.all(weights[2, :, 1:] == 0)  # the length-1 row attends only to position 0
+
+
+@pytest.mark.parametrize(("style", "score", "feeding"), DECODERS)
+def test_matches_decoder_equations_with_torch_gru_cell(
+    style: str, score: str, feeding: bool
+) -> None:
+    """The decoder written out from the equations in the module docstring, with
+    torch.nn.GRUCell (weights copied) as the recurrence and paper_attention for the context."""
+    torch.manual_seed(0)
+    decoder = Decoder(9, 5, 6, 6, style=style, score=score, input_feeding=feeding).double()
+    cell = torch.nn.GRUCell(decoder.cell.input_size, 6).double()
+    cell.load_state_dict(decoder.cell.state_dict())
+    keys = torch.randn(3, 5, 6, dtype=torch.float64)
+    mask = length_mask(torch.tensor([5, 3, 1]), 5)
+    init = torch.randn(3, 6, dtype=torch.float64)
+    tgt_in = torch.randint(0, 9, (3, 4))
+    logits, weights = decoder(tgt_in, keys, mask, init)
+
+    s = torch.tanh(init @ decoder.init.weight.T + decoder.init.bias)  # s_0 = tanh(W_init h)
+    h_tilde = torch.zeros_like(s)
+    ref_logits, ref_weights = [], []
+    for t in range(4):
+        e = decoder.embed.weight[tgt_in[:, t]]
+        if style == "bahdanau":
+            c, a = paper_attention(decoder.attention, s[:, None], keys, mask)  # query s_{t-1}
+            s = cell(torch.cat([e, c[:, 0]], -1), s)
+            out = decoder.out(torch.cat([s, c[:, 0], e], -1))
+        else:
+            s = cell(torch.cat([e, h_tilde], -1) if feeding else e, s)
+            c, a = paper_attention(decoder.attention, s[:, None], keys, mask)  # query h_t
+            h_tilde = torch.tanh(torch.cat([c[:, 0], s], -1) @ decoder.combine.weight.T)
+            out = h_tilde @ decoder.out.weight.T + decoder.out.bias
+        ref_logits.append(out)
+        ref_weights.append(a[:, 0])
+    torch.testing.assert_close(logits, torch.stack(ref_logits, 1), **TOL)
+    torch.testing.assert_close(weights, torch.stack(ref_weights, 1), **TOL)
+    # gradients: the reference shares every parameter except the recurrence, which has copies
+    names = [n for n, _ in decoder.named_parameters()]
+    ours = torch.autograd.grad(logits.square().sum(), list(decoder.parameters()))
+    ref_params = [
+        dict(cell.named_parameters()).get(n[5:]) if n.startswith("cell.") else p
+        for n, p in decoder.named_parameters()
+    ]
+    theirs = torch.autograd.grad(
+        torch.stack(ref_logits, 1).square().sum(), ref_params, allow_unused=True
+    )
+    for name, a, b in zip(names, ours, theirs, strict=True):
+        b = torch.zeros_like(a) if b is None else b  # unused by the reference: must be 0 here
+        torch.testing.assert_close(a, b, **TOL, msg=name)
 
 
 def test_bahdanau_query_is_previous_state_luong_query_is_current_state() -> None:
