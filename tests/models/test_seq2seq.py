@@ -278,9 +278,12 @@ def test_bahdanau_query_is_previous_state_luong_query_is_current_state() -> None
         assert (not torch.allclose(w_a, w_b)) == depends
 
 
-def test_greedy_matches_teacher_forcing_on_its_own_output() -> None:
+@pytest.mark.parametrize(
+    ("style", "score"), [("luong", "general"), ("luong", "dot"), ("bahdanau", "concat")]
+)
+def test_greedy_matches_teacher_forcing_on_its_own_output(style: str, score: str) -> None:
     torch.manual_seed(0)
-    model = Seq2Seq(7, 8, embed_size=5, hidden_size=6, style="luong", score="general").double()
+    model = Seq2Seq(7, 8, embed_size=5, hidden_size=6, style=style, score=score).double()
     src, lengths = torch.randint(3, 7, (2, 5)), torch.tensor([5, 3])
     tokens, weights = model.greedy(src, lengths, bos=1, max_len=4)
     tgt_in = torch.cat([torch.ones(2, 1, dtype=torch.long), tokens[:, :-1]], 1)

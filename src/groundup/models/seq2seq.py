@@ -228,6 +228,8 @@ class Seq2Seq(nn.Module):
 
     forward(src, src_lengths, tgt_in) -> (logits (B, T, V), weights (B, T, S))
     greedy(src, src_lengths, bos, max_len, eos=None) -> (tokens (B, L), weights (B, L, S))
+    With score="dot" the decoder state must be as wide as the annotations, so the decoder's
+    hidden size becomes the encoder's output size (2 * hidden_size when bidirectional).
     """
 
     def __init__(
