@@ -207,10 +207,8 @@ def run(cfg: Config) -> runner.LabReport:
 
 def train(cfg: Config) -> runner.LabReport:
     timer = runner.Timer()
-    runner.seed_everything(cfg.seed)
     device = runner.resolve_device(cfg.device)
-    out = runner.out_dir(cfg, "attention")
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, "attention")
     log = runner.MetricsLog(out / "metrics.jsonl")
 
     n = cfg.seq_len

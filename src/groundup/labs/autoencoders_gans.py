@@ -340,10 +340,8 @@ def run(cfg: Config) -> runner.LabReport:
 def experiment(cfg: Config) -> runner.LabReport:
     timer = runner.Timer()
     cpu_start = time.process_time()
-    runner.seed_everything(cfg.seed)
     runner.resolve_device(cfg.device)  # the models are tiny: the lab always runs on the CPU
-    out = runner.out_dir(cfg, LAB)
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, LAB)
     x, y = load_data(cfg)
     if cfg.code >= x.shape[1]:
         raise runner.LabError(

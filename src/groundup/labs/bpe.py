@@ -143,9 +143,7 @@ def truncated(tokenizer: BPETokenizer, vocab_size: int) -> BPETokenizer:
 def run(cfg: Config) -> LabReport:
     sizes = check_config(cfg)
     timer = runner.Timer()
-    runner.seed_everything(cfg.seed)
-    out = runner.out_dir(cfg, LAB)
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, LAB)
     text, source = load_text(cfg)
     cut = int(0.9 * len(text))
     train_text, held_out = text[:cut], text[cut:]

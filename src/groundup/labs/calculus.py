@@ -355,9 +355,7 @@ def validate(cfg: Config) -> None:
 def run(cfg: Config) -> runner.LabReport:
     validate(cfg)
     timer = runner.Timer()
-    runner.seed_everything(cfg.seed)
-    out = runner.out_dir(cfg, "calculus")
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, "calculus")
     log = runner.MetricsLog(out / "metrics.jsonl")
 
     steps = np.logspace(-16, -1, cfg.n_steps)

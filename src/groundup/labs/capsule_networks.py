@@ -274,10 +274,8 @@ def run(cfg: Config) -> runner.LabReport:
 def experiment(cfg: Config) -> runner.LabReport:
     timer = runner.Timer()
     cpu_start = time.process_time()
-    runner.seed_everything(cfg.seed)
     device = runner.resolve_device(cfg.device)
-    out = runner.out_dir(cfg, LAB)
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, LAB)
     x, y = load_data(cfg)
     if x.size(-1) < 6:
         raise runner.LabError(TEXT["bad_setting"].get(detail="images must be at least 6x6"))

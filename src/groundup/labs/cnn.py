@@ -313,10 +313,8 @@ def run(cfg: Config) -> runner.LabReport:
 def experiment(cfg: Config) -> runner.LabReport:
     timer = runner.Timer()
     cpu_start = time.process_time()
-    runner.seed_everything(cfg.seed)
     device = runner.resolve_device(cfg.device)
-    out = runner.out_dir(cfg, LAB)
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, LAB)
     x, y = load_data(cfg)
     data = split(x, y, cfg.test_fraction, cfg.seed)
     x_train, y_train, x_test, y_test = data

@@ -100,10 +100,8 @@ CHECKPOINT_MISMATCH = Msg(
 
 def run(cfg: Config) -> LabReport:
     timer = runner.Timer()
-    runner.seed_everything(cfg.seed)
     device = runner.resolve_device(cfg.device)
-    out = runner.out_dir(cfg, "gpt")
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, "gpt")
 
     text = _load_text(cfg)
     tokenizer_path = out / "model" / "tokenizer.json"

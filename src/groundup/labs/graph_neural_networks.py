@@ -361,10 +361,8 @@ def run(cfg: Config) -> runner.LabReport:
 def experiment(cfg: Config) -> runner.LabReport:
     timer = runner.Timer()
     cpu_start = time.process_time()
-    runner.seed_everything(cfg.seed)
     device = runner.resolve_device(cfg.device)
-    out = runner.out_dir(cfg, LAB)
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, LAB)
     log = runner.MetricsLog(out / "metrics.jsonl")
     own = load_graph(cfg.data) if cfg.data else None
     rates = label_rates(cfg)

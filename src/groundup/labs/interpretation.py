@@ -335,10 +335,8 @@ def run(cfg: Config) -> runner.LabReport:
 def experiment(cfg: Config) -> runner.LabReport:
     timer = runner.Timer()
     cpu_start = time.process_time()
-    runner.seed_everything(cfg.seed)
     runner.resolve_device(cfg.device)  # checked; the lab is small and runs on the CPU
-    out = runner.out_dir(cfg, LAB)
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, LAB)
     x, y = load_data(cfg)
     x_train, y_train, x_test, y_test = split(x, y, cfg.test_fraction, cfg.seed)
 

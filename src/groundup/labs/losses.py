@@ -284,10 +284,8 @@ def run(cfg: Config) -> runner.LabReport:
 
 def experiment(cfg: Config) -> runner.LabReport:
     timer = runner.Timer()
-    runner.seed_everything(cfg.seed)
     device = runner.resolve_device(cfg.device)
-    out = runner.out_dir(cfg, "losses")
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, "losses")
     log = runner.MetricsLog(out / "metrics.jsonl")
 
     # (a) three fits of one line

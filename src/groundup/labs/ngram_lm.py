@@ -155,9 +155,7 @@ def word_sentences(text: str) -> list[list[str]]:
 def run(cfg: Config) -> LabReport:
     check_config(cfg)
     timer = runner.Timer()
-    runner.seed_everything(cfg.seed)
-    out = runner.out_dir(cfg, LAB)
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, LAB)
     text, source = load_text(cfg)
     train_text, val_text = char_split(text)
     data: dict[str, tuple[list[Any], list[Any], dict[str, Any]]] = {

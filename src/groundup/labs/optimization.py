@@ -240,9 +240,7 @@ def sgd_excess(cfg: Config, X: np.ndarray, y: np.ndarray, size: int) -> np.ndarr
 def run(cfg: Config) -> runner.LabReport:
     sizes = validate(cfg)
     timer = runner.Timer()
-    runner.seed_everything(cfg.seed)
-    out = runner.out_dir(cfg, LAB)
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, LAB)
     log = runner.MetricsLog(out / "metrics.jsonl")
     metrics: dict[str, float | int | str] = {}
 

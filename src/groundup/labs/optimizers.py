@@ -236,10 +236,8 @@ def run(cfg: Config) -> runner.LabReport:
 
 def experiment(cfg: Config, names: list[str]) -> runner.LabReport:
     timer = runner.Timer()
-    runner.seed_everything(cfg.seed)
     device = runner.resolve_device(cfg.device)
-    out = runner.out_dir(cfg, LAB)
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, LAB)
     log = runner.MetricsLog(out / "metrics.jsonl")
 
     data = load_digits_split(cfg)

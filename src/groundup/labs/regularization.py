@@ -272,10 +272,8 @@ def train_variant(
 
 def experiment(cfg: Config, variants: list[str]) -> runner.LabReport:
     timer = runner.Timer()
-    runner.seed_everything(cfg.seed)
     device = runner.resolve_device(cfg.device)
-    out = runner.out_dir(cfg, "regularization")
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, "regularization")
     log = runner.MetricsLog(out / "metrics.jsonl")
     splits = load_splits(cfg)
 

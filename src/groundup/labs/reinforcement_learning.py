@@ -292,9 +292,7 @@ def run(cfg: Config) -> runner.LabReport:
 
 def experiment(cfg: Config) -> runner.LabReport:
     timer, cpu_start = runner.Timer(), time.process_time()
-    runner.seed_everything(cfg.seed)
-    out = runner.out_dir(cfg, LAB)
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, LAB)
     log = runner.MetricsLog(out / "metrics.jsonl")
 
     seeds = [cfg.seed + i for i in range(cfg.runs)]

@@ -472,9 +472,7 @@ def run(cfg: Config) -> LabReport:
     runner.resolve_device(cfg.device)  # an unavailable device is an error; the work stays on
     # the CPU either way: a time loop over small tensors gains nothing from an accelerator
     timer = runner.Timer()
-    runner.seed_everything(cfg.seed)
-    out = runner.out_dir(cfg, LAB)
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, LAB)
     log = runner.MetricsLog(out / "metrics.jsonl")
     artifacts: dict[str, Path] = {}
     metrics: dict[str, float | int | str] = {}

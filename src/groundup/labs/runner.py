@@ -151,6 +151,15 @@ def save_config(cfg: LabConfig, path: Path) -> None:
     atomic_write_text(path / "config.json", json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
 
 
+def start(cfg: LabConfig, lab: str) -> Path:
+    """What every lab does first: seed all generators, create the output folder and record
+    the settings in it. Returns the folder."""
+    seed_everything(cfg.seed)
+    out = out_dir(cfg, lab)
+    save_config(cfg, out)
+    return out
+
+
 class MetricsLog:
     """Append-only JSONL of training metrics; one line per record, flushed at once."""
 

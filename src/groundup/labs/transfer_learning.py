@@ -315,10 +315,8 @@ def run(cfg: Config) -> runner.LabReport:
 def experiment(cfg: Config, label_counts: list[int | None]) -> runner.LabReport:
     timer = runner.Timer()
     cpu_start = time.process_time()
-    runner.seed_everything(cfg.seed)
     runner.resolve_device(cfg.device)  # the models are small: they run on the CPU
-    out = runner.out_dir(cfg, LAB)
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, LAB)
     x, y = load_data(cfg)
     x_train, y_train, x_test, y_test = split(x, y, cfg.test_fraction, cfg.seed)
     source_x, source_y = task(x_train, y_train, SOURCE_CLASSES)

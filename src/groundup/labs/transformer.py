@@ -165,10 +165,8 @@ def translate(model: Seq2SeqTransformer, src: Tensor, batch_size: int = 500) -> 
 
 def train(cfg: Config) -> runner.LabReport:
     timer = runner.Timer()
-    runner.seed_everything(cfg.seed)
     device = runner.resolve_device(cfg.device)
-    out = runner.out_dir(cfg, "transformer")
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, "transformer")
     log = runner.MetricsLog(out / "metrics.jsonl")
 
     train_numbers, held_numbers = numbers.split_numbers(

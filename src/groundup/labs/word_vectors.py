@@ -248,9 +248,7 @@ def oov_table(model: FastText) -> tuple[str, int, float]:
 def run(cfg: Config) -> LabReport:
     check_config(cfg)
     timer = runner.Timer()
-    runner.seed_everything(cfg.seed)
-    out = runner.out_dir(cfg, LAB)
-    runner.save_config(cfg, out)
+    out = runner.start(cfg, LAB)
     sentences, source = load_sentences(cfg)
     n_words = sum(len(s) for s in sentences)
     log = runner.MetricsLog(out / "metrics.jsonl")
