@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from groundup.data.text import TextFileError, read_text
 from groundup.i18n import Msg
 from groundup.labs import runner
 from groundup.labs.runner import LabConfig, LabError, LabReport
@@ -86,15 +85,7 @@ MIN_CHARS = 2_000
 
 def load_text(cfg: Config) -> tuple[str, str]:
     """(text, where it came from)."""
-    if cfg.data is None:
-        from groundup.data.corpus import load_corpus
-
-        text, source = load_corpus(), "the embedded corpus"
-    else:
-        try:
-            text, source = read_text(cfg.data), str(cfg.data)
-        except TextFileError as error:
-            raise LabError(str(error)) from None
+    text, source = runner.load_text(cfg.data)
     text = text[: cfg.max_chars] if cfg.max_chars else text
     if len(text) < MIN_CHARS:
         raise LabError(TOO_SHORT.get(source=source, n=len(text), need=MIN_CHARS))

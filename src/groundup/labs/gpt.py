@@ -19,8 +19,7 @@ from pathlib import Path
 
 import torch
 
-from groundup.data.corpus import load_corpus
-from groundup.data.text import CharTokenizer, TextFileError, read_text, train_val_split
+from groundup.data.text import CharTokenizer, train_val_split
 from groundup.files import atomic_write_text
 from groundup.i18n import Msg
 from groundup.labs import runner
@@ -200,14 +199,8 @@ def run(cfg: Config) -> LabReport:
 
 
 def _load_text(cfg: Config) -> str:
-    if cfg.data is None:
-        return load_corpus()
     # the validation tenth must hold a few windows of block_size + 1 characters
-    need = max(1000, 20 * (cfg.block_size + 1))
-    try:
-        return read_text(cfg.data, min_chars=need)
-    except TextFileError as e:
-        raise LabError(str(e)) from None
+    return runner.load_text(cfg.data, min_chars=max(1000, 20 * (cfg.block_size + 1)))[0]
 
 
 def _resume(trainer: Trainer, checkpoint: Path) -> None:

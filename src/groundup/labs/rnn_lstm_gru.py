@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from groundup.data.glue import GlueFormatError, read_glue_tsv
-from groundup.data.text import CharTokenizer, TextFileError, get_batch, read_text, train_val_split
+from groundup.data.text import CharTokenizer, get_batch, train_val_split
 from groundup.i18n import Msg
 from groundup.labs import runner
 from groundup.labs.runner import LabConfig, LabError, LabReport
@@ -212,18 +212,9 @@ def load_glue(path: str, seed: int) -> tuple[list[str], list[int], list[str], li
 
 def load_text(cfg: Config) -> tuple[str, str]:
     """(the whole text, where it came from); the language model uses its first max_chars."""
-    if cfg.data is None:
-        from groundup.data.corpus import load_corpus
-
-        text, source = load_corpus(), "the embedded corpus"
-    elif is_glue(cfg.data):
-        text, source = "\n".join(load_glue(cfg.data, cfg.seed)[0]), str(cfg.data)
-    else:
-        try:
-            text, source = read_text(cfg.data), str(cfg.data)
-        except TextFileError as error:
-            raise LabError(str(error)) from None
-    return text, source
+    if cfg.data is not None and is_glue(cfg.data):
+        return "\n".join(load_glue(cfg.data, cfg.seed)[0]), str(cfg.data)
+    return runner.load_text(cfg.data)
 
 
 def word_order_task(

@@ -87,6 +87,21 @@ def load_labelled_arrays(path: str | Path, classes: bool = True) -> tuple[Any, A
     return x, y.astype(np.int64)
 
 
+def load_text(data: str | Path | None, min_chars: int = 1) -> tuple[str, str]:
+    """(text, where it came from): the embedded corpus without --data, else the user's UTF-8
+    file, whose problems (missing, not UTF-8, too short) become a LabError."""
+    if data is None:
+        from groundup.data.corpus import load_corpus
+
+        return load_corpus(), "the embedded corpus"
+    from groundup.data.text import TextFileError, read_text  # imports torch: only when needed
+
+    try:
+        return read_text(data, min_chars=min_chars), str(data)
+    except TextFileError as error:
+        raise LabError(str(error)) from None
+
+
 def seed_everything(seed: int) -> None:
     import numpy as np
 

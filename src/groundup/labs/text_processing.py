@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from groundup.data.text import TextFileError, read_text
 from groundup.i18n import Msg
 from groundup.labs import runner
 from groundup.labs.runner import LabConfig, LabError, LabReport
@@ -92,15 +91,7 @@ NO_TAGGER = Msg(
 
 def load_text(cfg: Config) -> tuple[str, str]:
     """(text, where it came from)."""
-    if cfg.data is None:
-        from groundup.data.corpus import load_corpus
-
-        text, source = load_corpus(), "the embedded corpus"
-    else:
-        try:
-            text, source = read_text(cfg.data), str(cfg.data)
-        except TextFileError as error:
-            raise LabError(str(error)) from None
+    text, source = runner.load_text(cfg.data)
     return (text[: cfg.max_chars] if cfg.max_chars else text), source
 
 
