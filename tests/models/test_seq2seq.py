@@ -342,3 +342,76 @@ def test_learns_to_reverse_sequences(style: str, score: str) -> None:
     correct = ((tokens[:, : tgt.shape[1]] == tgt) | ~real).all(1).float().mean().item()
     assert correct >= 0.9, correct
     assert torch.all(weights[~length_mask(lengths, 6)[:, None].expand_as(weights)] == 0)
+
+
+# ---------------------------------------------------------------- without attention
+
+
+def test_no_attention_decoder_matches_its_equations_with_torch_gru_cell() -> None:
+    """style="none": s_t = GRU([E y_{t-1}; h_enc], s_{t-1}), logits = W_o [s_t; h_enc; E y],
+    written out with torch.nn.GRUCell (copied weights); values and gradients, atol 1e-12."""
+    torch.manual_seed(0)
+    decoder = Decoder(9, 5, 6, 8, style="none").double()
+    assert not hasattr(decoder, "attention")
+    cell = torch.nn.GRUCell(5 + 8, 6).double()
+    cell.load_state_dict(decoder.cell.state_dict())
+    init = torch.randn(3, 8, dtype=torch.float64, requires_grad=True)
+    keys = torch.randn(3, 4, 8, dtype=torch.float64)
+    tgt_in = torch.randint(0, 9, (3, 5))
+    logits, weights = decoder(tgt_in, keys, length_mask(torch.tensor([4, 2, 1]), 4), init)
+    assert weights is None and logits.shape == (3, 5, 9)
+
+    s = torch.tanh(init @ decoder.init.weight.T + decoder.init.bias)
+    ref = []
+    for t in range(5):
+        e = decoder.embed.weight[tgt_in[:, t]]
+        s = cell(torch.cat([e, init], -1), s)
+        ref.append(torch.cat([s, init, e], -1) @ decoder.out.weight.T + decoder.out.bias)
+    ref_logits = torch.stack(ref, 1)
+    torch.testing.assert_close(logits, ref_logits, **TOL)
+
+    upstream = torch.randn_like(logits)
+    ours = torch.autograd.grad((logits * upstream).sum(), [init, *decoder.parameters()])
+    ref_params = [
+        dict(cell.named_parameters())[n[5:]] if n.startswith("cell.") else p
+        for n, p in decoder.named_parameters()
+    ]
+    theirs = torch.autograd.grad((ref_logits * upstream).sum(), [init, *ref_params])
+    for a, b in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, **TOL)
+
+
+def test_no_attention_is_bahdanau_attending_to_a_source_of_copies_of_its_summary() -> None:
+    """With every annotation equal to h_enc, any attention weights average to c_t = h_enc:
+    the Bahdanau decoder with the same weights must then give the same logits."""
+    torch.manual_seed(1)
+    plain = Decoder(9, 5, 6, 8, style="none").double()
+    attentive = Decoder(9, 5, 6, 8, style="bahdanau", score="additive").double()
+    state = {k: v for k, v in attentive.state_dict().items() if not k.startswith("attention.")}
+    plain.load_state_dict(state)
+    init = torch.randn(2, 8, dtype=torch.float64)
+    tgt_in = torch.randint(0, 9, (2, 4))
+    copies = init[:, None].expand(-1, 3, -1)
+    ours, _ = plain(tgt_in, copies, None, init)
+    theirs, _ = attentive(tgt_in, copies, None, init)
+    torch.testing.assert_close(ours, theirs, **TOL)
+
+
+def test_no_attention_model_reads_the_source_only_through_the_final_state() -> None:
+    """Changing the annotations but not the final state changes nothing; greedy decoding
+    agrees with teacher forcing on its own output."""
+    torch.manual_seed(2)
+    model = Seq2Seq(7, 8, embed_size=5, hidden_size=6, style="none").double()
+    src, lengths = torch.randint(3, 7, (2, 5)), torch.tensor([5, 3])
+    keys, mask, final = model.encode(src, lengths)
+    tgt_in = torch.randint(0, 8, (2, 4))
+    a, _ = model.decoder(tgt_in, keys, mask, final)
+    b, _ = model.decoder(tgt_in, torch.randn_like(keys), mask, final)
+    torch.testing.assert_close(a, b, atol=0, rtol=0)
+    tokens, weights = model.greedy(src, lengths, bos=1, max_len=4)
+    assert weights is None
+    tf_in = torch.cat([torch.ones(2, 1, dtype=torch.long), tokens[:, :-1]], 1)
+    logits, _ = model(src, lengths, tf_in)
+    assert torch.equal(logits.argmax(-1), tokens)
+    with pytest.raises(ValueError, match="init_size"):
+        Decoder(9, 5, 6, 8, style="none", init_size=4)

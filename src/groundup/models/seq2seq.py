@@ -20,6 +20,10 @@ Two ways to use the context in the decoder:
   luong     the query is the current state h_t = GRU(x_t, h_{t-1}); then
             h~_t = tanh(W_c [c_t; h_t]),  logits = W_s h~_t
             with input feeding x_t = [E y_{t-1}; h~_{t-1}], else x_t = E y_{t-1}
+  none      no attention, the baseline: the context is the encoder's final state h_enc,
+            the same vector at every step (Cho et al. 2014; "RNNencdec" in Bahdanau et al.):
+            s_t = GRU([E y_{t-1}; h_enc], s_{t-1}),  logits = W_o [s_t; h_enc; E y_{t-1}]
+            the bahdanau decoder with c_t replaced by one fixed-size summary of the source
 
 Masks are boolean with True = "may attend" (as in groundup.nn.attention): padded source
 positions get a score of -inf, hence a weight of exactly zero. Shapes: batch first.
@@ -34,7 +38,7 @@ from torch import Tensor, nn
 from groundup.nn.recurrent import GRU, GRUCell, gru_step
 
 SCORES = ("additive", "dot", "general", "concat")
-STYLES = ("bahdanau", "luong")
+STYLES = ("bahdanau", "luong", "none")
 
 # ---------------------------------------------------------------- attention
 
@@ -137,9 +141,11 @@ class Decoder(nn.Module):
     """A GRU decoder that attends over the encoder annotations.
 
     step(y_prev, state, keys, mask) -> (logits (B, V), state, weights (B, S)) is one target
-    step; state is (s, h~) where h~ is the Luong attentional state (zeros for Bahdanau).
+    step; state is (s, h~) where h~ is the Luong attentional state (zeros for Bahdanau; for
+    style "none" it carries the fixed context h_enc instead).
     forward(tgt_in (B, T), keys, mask, init) -> (logits (B, T, V), weights (B, T, S)) is
-    teacher forcing: tgt_in is the target shifted right (starting with BOS)."""
+    teacher forcing: tgt_in is the target shifted right (starting with BOS).
+    Style "none" attends to nothing: its weights are None."""
 
     def __init__(
         self,
@@ -158,10 +164,16 @@ class Decoder(nn.Module):
         self.style, self.hidden_size = style, hidden_size
         self.input_feeding = input_feeding and style == "luong"
         self.embed = nn.Embedding(vocab_size, embed_size)
-        self.attention = Attention(score, hidden_size, key_size)
+        if style != "none":
+            self.attention = Attention(score, hidden_size, key_size)
+        elif init_size not in (None, key_size):
+            raise ValueError(
+                "style 'none' feeds the encoder's final state as the context: "
+                f"init_size must equal key_size, got {init_size}, {key_size}"
+            )
         # s_0 = tanh(W_init h_enc), Bahdanau's initialisation from the encoder's final state
         self.init = nn.Linear(init_size or key_size, hidden_size)
-        if style == "bahdanau":
+        if style in ("bahdanau", "none"):
             self.cell = GRUCell(embed_size + key_size, hidden_size)
             self.out = nn.Linear(hidden_size + key_size + embed_size, vocab_size)
         else:
@@ -172,13 +184,17 @@ class Decoder(nn.Module):
 
     def initial_state(self, init: Tensor) -> tuple[Tensor, Tensor]:
         s = torch.tanh(self.init(init))
-        return s, torch.zeros_like(s)
+        return s, (init if self.style == "none" else torch.zeros_like(s))
 
     def step(
         self, y_prev: Tensor, state: tuple[Tensor, Tensor], keys: Tensor, mask: Tensor | None
-    ) -> tuple[Tensor, tuple[Tensor, Tensor], Tensor]:
+    ) -> tuple[Tensor, tuple[Tensor, Tensor], Tensor | None]:
         s, h_tilde = state
         e = self.embed(y_prev)
+        if self.style == "none":
+            context = h_tilde  # the encoder's final state, whatever the step
+            s = self.cell(torch.cat([e, context], -1), s)
+            return self.out(torch.cat([s, context, e], -1)), (s, context), None
         if self.style == "bahdanau":
             context, weights = self.attention(s, keys, mask)  # query: the previous state
             s = self.cell(torch.cat([e, context], -1), s)
@@ -192,7 +208,7 @@ class Decoder(nn.Module):
 
     def forward(
         self, tgt_in: Tensor, keys: Tensor, mask: Tensor | None, init: Tensor
-    ) -> tuple[Tensor, Tensor]:
+    ) -> tuple[Tensor, Tensor | None]:
         state = self.initial_state(init)
         if self.style == "luong" and not self.input_feeding:
             return self.parallel_luong(tgt_in, keys, mask, state[0])
@@ -201,6 +217,8 @@ class Decoder(nn.Module):
             step_logits, state, step_weights = self.step(tgt_in[:, t], state, keys, mask)
             logits.append(step_logits)
             weights.append(step_weights)
+        if self.style == "none":
+            return torch.stack(logits, 1), None
         return torch.stack(logits, 1), torch.stack(weights, 1)
 
     def parallel_luong(
@@ -228,6 +246,7 @@ class Seq2Seq(nn.Module):
 
     forward(src, src_lengths, tgt_in) -> (logits (B, T, V), weights (B, T, S))
     greedy(src, src_lengths, bos, max_len, eos=None) -> (tokens (B, L), weights (B, L, S))
+    style="none" is the encoder-decoder without attention; its weights are None.
     With score="dot" the decoder state must be as wide as the annotations, so the decoder's
     hidden size becomes the encoder's output size (2 * hidden_size when bidirectional).
     """
@@ -258,14 +277,16 @@ class Seq2Seq(nn.Module):
         keys, final = self.encoder(src, src_lengths)
         return keys, length_mask(src_lengths, src.shape[1]), final
 
-    def forward(self, src: Tensor, src_lengths: Tensor, tgt_in: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, src: Tensor, src_lengths: Tensor, tgt_in: Tensor
+    ) -> tuple[Tensor, Tensor | None]:
         keys, mask, final = self.encode(src, src_lengths)
         return self.decoder(tgt_in, keys, mask, final)
 
     @torch.no_grad()
     def greedy(
         self, src: Tensor, src_lengths: Tensor, bos: int, max_len: int, eos: int | None = None
-    ) -> tuple[Tensor, Tensor]:
+    ) -> tuple[Tensor, Tensor | None]:
         """Feed back the most likely token each step; rows that produced eos keep emitting
         eos. Stops after max_len steps or once every row has produced eos."""
         keys, mask, final = self.encode(src, src_lengths)
@@ -283,4 +304,6 @@ class Seq2Seq(nn.Module):
             weights.append(step_weights)
             if eos is not None and bool(done.all()):
                 break
+        if self.decoder.style == "none":
+            return torch.stack(tokens, 1), None
         return torch.stack(tokens, 1), torch.stack(weights, 1)
