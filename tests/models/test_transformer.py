@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch import nn
 
+from groundup.models.decoding import beam_search, greedy_search
 from groundup.models.transformer import (
     DecoderLayer,
     EncoderLayer,
@@ -219,3 +220,69 @@ def test_inverse_sqrt_lr_is_the_formula_of_the_paper() -> None:
         assert inverse_sqrt_lr(step, d, warmup) == pytest.approx(expected, rel=1e-12)
     peak = max(range(1, 1000), key=lambda s: inverse_sqrt_lr(s, d, warmup))
     assert peak == warmup
+
+
+# ---------------------------------------------------------------- the searches of decoding.py
+
+
+def small_model(seed: int = 3) -> Seq2SeqTransformer:
+    torch.manual_seed(seed)
+    model = Seq2SeqTransformer(12, 9, d_model=16, nhead=2, dim_feedforward=32, dropout=0.0)
+    return model.eval()
+
+
+# three sources of different lengths: the padded ones must not see each other's memory
+SOURCES = torch.tensor([[3, 4, 5, 6, 7], [8, 9, 0, 0, 0], [5, 11, 4, 0, 0]])
+BOS = torch.ones(3, 1, dtype=torch.long)
+
+
+def test_greedy_search_with_step_function_is_greedy_decode() -> None:
+    model = small_model()
+    ours = model.greedy_decode(SOURCES, bos_id=1, eos_id=2, max_len=8)
+    found = greedy_search(
+        model.step_function(SOURCES), BOS, max_new_tokens=8, eos_token_id=2, pad_token_id=0
+    )
+    assert torch.equal(found.sequences[:, 1:], ours)
+
+
+def test_beam_of_one_is_greedy_decode() -> None:
+    model = small_model()
+    ours = model.greedy_decode(SOURCES, bos_id=1, eos_id=2, max_len=8)
+    found = beam_search(model.step_function(SOURCES, copies=1), BOS, num_beams=1,
+                        max_new_tokens=8, eos_token_id=2, pad_token_id=0)  # fmt: skip
+    assert torch.equal(found.sequences[:, 1 : 1 + ours.size(1)], ours)
+
+
+@pytest.mark.parametrize("length_penalty", [0.0, 1.0])
+def test_beam_search_rows_match_one_sentence_at_a_time(length_penalty: float) -> None:
+    """copies=num_beams lines each hypothesis up with its own source: a batch gives the same
+    beams as each sentence alone, and the score is the teacher-forced log-probability of the
+    returned words divided by their count ** length_penalty (to 1e-5, float32)."""
+    model, beams = small_model(), 3
+    batch = beam_search(model.step_function(SOURCES, copies=beams), BOS, beams,
+                        max_new_tokens=6, length_penalty=length_penalty, eos_token_id=2,
+                        pad_token_id=0)  # fmt: skip
+    for i in range(3):
+        src = SOURCES[i : i + 1, : int((SOURCES[i] != 0).sum())]
+        alone = beam_search(model.step_function(src, copies=beams), BOS[:1], beams,
+                            max_new_tokens=6, length_penalty=length_penalty, eos_token_id=2,
+                            pad_token_id=0)  # fmt: skip
+        length = alone.sequences.size(1)
+        assert torch.equal(batch.sequences[i, :length], alone.sequences[0])
+        assert (batch.sequences[i, length:] == 0).all()
+        torch.testing.assert_close(batch.scores[i], alone.scores[0], rtol=1e-5, atol=1e-5)
+
+        words = alone.sequences[0, 1:]
+        ended = (words == 2).nonzero()
+        words = words[: int(ended[0]) + 1] if len(ended) else words
+        log_probs = torch.log_softmax(model(src, torch.cat([BOS[0], words[:-1]])[None]), -1)
+        total = log_probs[0, torch.arange(len(words)), words].sum()
+        torch.testing.assert_close(
+            alone.scores[0], total / len(words) ** length_penalty, rtol=1e-5, atol=1e-5
+        )
+
+
+def test_step_function_refuses_rows_that_do_not_match_the_sources() -> None:
+    step = small_model().step_function(SOURCES, copies=2)
+    with pytest.raises(ValueError, match="expected 6 rows"):
+        step(torch.ones(3, 1, dtype=torch.long))

@@ -21,7 +21,7 @@ torch.nn.Transformer's masks use True = "blocked".
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -346,6 +346,27 @@ class Seq2SeqTransformer(nn.Module):
             if done.all():
                 break
         return tgt[:, 1:]
+
+    def step_function(self, src: Tensor, copies: int = 1) -> Callable[[Tensor], Tensor]:
+        """The `step` that groundup.models.decoding's greedy_search and beam_search call.
+
+        The source is encoded once; each call maps the target tokens so far, (B * copies, T)
+        with BOS first, to the logits of the next token, (B * copies, tgt_vocab). Rows
+        b * copies .. b * copies + copies - 1 belong to source b: beam search keeps its
+        `num_beams` hypotheses of one sentence next to each other, so pass copies=num_beams.
+        """
+        memory, memory_mask = self.encode(src)
+        memory = memory.repeat_interleave(copies, dim=0)
+        memory_mask = memory_mask.repeat_interleave(copies, dim=0)
+
+        def step(tokens: Tensor) -> Tensor:
+            if tokens.size(0) != memory.size(0):
+                raise ValueError(
+                    f"expected {memory.size(0)} rows (sources x copies), got {tokens.size(0)}"
+                )
+            return self.decode(tokens, memory, memory_mask)[:, -1]
+
+        return step
 
     def record_cross_attention(self, on: bool = True) -> None:
         for layer in self.transformer.decoder.layers:
