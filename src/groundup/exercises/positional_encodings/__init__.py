@@ -1,0 +1,1 @@
+"""Exercise `positional_encodings`: the sinusoidal table, RoPE and ALiBi, graded against the library."""
