@@ -79,7 +79,8 @@ class RMSNorm(nn.Module):
     """y = x / sqrt(mean(x^2) + eps) * weight over the last axis (Zhang & Sennrich, eq. 4).
 
     LayerNorm also subtracts the mean and adds a bias; RMSNorm keeps only the rescaling,
-    which the paper found to be the part that matters. Computed in float32, as in Llama."""
+    which the paper found to be the part that matters. Half-precision inputs are normalised
+    in float32, as in Llama (float64 stays float64)."""
 
     def __init__(self, dim: int, eps: float = 1e-6) -> None:
         super().__init__()
@@ -87,8 +88,8 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(dim))
 
     def forward(self, x: Tensor) -> Tensor:
-        x32 = x.float()
-        normed = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)
+        wide = x.to(torch.promote_types(x.dtype, torch.float32))
+        normed = wide * torch.rsqrt(wide.pow(2).mean(-1, keepdim=True) + self.eps)
         return self.weight * normed.to(x.dtype)
 
 

@@ -1,0 +1,1 @@
+"""Exercise `llama`: RMSNorm, the SwiGLU feed-forward layer and grouped-query attention."""
