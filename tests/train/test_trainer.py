@@ -8,7 +8,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from groundup.train.trainer import TrainConfig, Trainer, autocast, make_optimizer
+from groundup.train.trainer import (
+    TrainConfig,
+    Trainer,
+    autocast,
+    make_optimizer,
+    read_metrics,
+)
 
 VOCAB = 12
 
@@ -116,17 +122,29 @@ class StopAt:
 
 
 def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path: Path) -> None:
-    straight = make_trainer(checkpoint_path=tmp_path / "a.pt")
+    straight = make_trainer(checkpoint_path=tmp_path / "a.pt", metrics_path=tmp_path / "a.jsonl")
     straight.fit()
 
-    interrupted = make_trainer(checkpoint_path=tmp_path / "b.pt")
+    interrupted = make_trainer(checkpoint_path=tmp_path / "b.pt", metrics_path=tmp_path / "b.jsonl")
     with pytest.raises(KeyboardInterrupt):
         interrupted.fit(StopAt(interrupted, 33))  # the last checkpoint is from step 20
+    assert read_metrics(tmp_path / "b.jsonl")[-1]["step"] == 30  # logged after the checkpoint
     torch.rand(10)  # whatever happens in between must not matter
 
-    resumed = make_trainer(seed=99, checkpoint_path=tmp_path / "b.pt")  # other init weights
+    # other init weights; the log is continued, without the records after step 20
+    resumed = make_trainer(
+        seed=99, checkpoint_path=tmp_path / "b.pt", metrics_path=tmp_path / "b.jsonl"
+    )
     assert resumed.resume() == 20
+    assert read_metrics(tmp_path / "b.jsonl")[-1] == {"kind": "eval", **resumed.history[-1]}
     resumed.fit()
+
+    def without_timing(records: list[dict[str, object]]) -> list[dict[str, object]]:
+        return [{k: v for k, v in r.items() if k != "ms"} for r in records]
+
+    want = without_timing(read_metrics(tmp_path / "a.jsonl"))
+    assert without_timing(read_metrics(tmp_path / "b.jsonl")) == want
+    assert want[-1]["kind"] == "eval" and want[-1]["step"] == 60
     for (name, got), want in zip(
         resumed.model.named_parameters(), straight.model.parameters(), strict=True
     ):
@@ -151,3 +169,72 @@ def test_a_run_shorter_than_the_warmup_still_has_a_schedule() -> None:
     trainer = Trainer(TinyLM(), train, val, config(max_iters=3, warmup_iters=100))
     assert trainer.schedule.warmup_iters == 3
     assert trainer.fit().steps == 3
+
+
+def test_the_metrics_file_holds_every_record_and_survives_a_torn_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("left over from an earlier run\n")
+    records: list[dict[str, object]] = []
+    trainer = make_trainer(log=lambda **r: records.append(r), metrics_path=path)
+    trainer.cfg.max_iters = 20
+    trainer.fit()
+    assert read_metrics(path) == records and len(records) == 2 + 4  # evals at 0, 20; 4 train
+    with path.open("a") as f:
+        f.write('{"kind": "train", "step": 2')  # the power went out mid-line
+    assert read_metrics(path) == records
+
+
+def no_dropout_trainer(**overrides: object) -> Trainer:
+    torch.manual_seed(0)
+    model = TinyLM()
+    model.drop.p = 0.0  # dropout masks are drawn per micro-batch: switch them off to compare
+    return Trainer(model, *periodic_data(), config(**overrides))
+
+
+def test_accumulating_k_micro_batches_equals_one_batch_k_times_larger() -> None:
+    big = no_dropout_trainer(batch_size=16)
+    accumulated = no_dropout_trainer(batch_size=4, grad_accum_steps=4)
+    x = torch.randint(0, VOCAB, (16, 16))
+    y = torch.randint(0, VOCAB, (16, 16))
+    big_loss, accumulated_loss = big.backward(x, y), accumulated.backward(x, y)
+    # fp32 sums in another order: equal to a few ulps (tolerance 1e-6 on O(1) values)
+    assert accumulated_loss.item() == pytest.approx(big_loss.item(), abs=1e-6)
+    pairs = zip(big.model.named_parameters(), accumulated.model.parameters(), strict=True)
+    for (name, p), q in pairs:
+        torch.testing.assert_close(q.grad, p.grad, rtol=1e-5, atol=1e-6, msg=name)
+    big.optimizer.zero_grad()
+    accumulated.optimizer.zero_grad()
+
+    # whole runs draw the same global batches, so they take the same steps: the same weights
+    # at the end, and the same training loss at every logged step (the mean over all rows)
+    logs: dict[str, list[dict[str, object]]] = {"big": [], "accumulated": []}
+    big.user_log = lambda **r: logs["big"].append(r)
+    accumulated.user_log = lambda **r: logs["accumulated"].append(r)
+    big.fit()
+    accumulated.fit()
+    big_losses, accumulated_losses = (
+        [r["loss"] for r in logs[name] if r["kind"] == "train"] for name in logs
+    )
+    for p, q in zip(big.model.parameters(), accumulated.model.parameters(), strict=True):
+        torch.testing.assert_close(q, p, rtol=1e-4, atol=1e-5)
+    assert len(big_losses) == 12
+    assert accumulated_losses == pytest.approx(big_losses, abs=1e-5)
+
+
+def test_grad_accum_steps_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="grad_accum_steps"):
+        TrainConfig(grad_accum_steps=0)
+
+
+def test_compiled_model_trains_to_the_same_loss_as_eager() -> None:
+    """The "eager" backend runs the torch.compile path (graph capture, guards, the compiled
+    wrapper) without generating kernels: inductor needs minutes of C++ compiling here."""
+    eager = no_dropout_trainer(max_iters=6, eval_interval=6, eval_iters=2)
+    compiled = no_dropout_trainer(
+        max_iters=6, eval_interval=6, eval_iters=2, compile=True, compile_backend="eager"
+    )
+    assert compiled.forward is not compiled.model
+    want, got = eager.fit(), compiled.fit()
+    assert got.val_loss == pytest.approx(want.val_loss, abs=1e-5)
+    assert got.train_loss == pytest.approx(want.train_loss, abs=1e-5)
+    assert set(compiled.module.state_dict()) == set(eager.model.state_dict())  # no prefix
