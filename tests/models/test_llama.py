@@ -89,6 +89,10 @@ def test_forward_backward_shapes_and_loss_at_init():
     for name, p in model.named_parameters():
         assert p.grad is not None and torch.isfinite(p.grad).all(), name
     assert model(idx)[1] is None
+    last, _ = model(idx, last_only=True)
+    torch.testing.assert_close(last, logits[:, -1:], atol=1e-6, rtol=1e-6)
+    with pytest.raises(ValueError, match="last_only"):
+        model(idx, targets, last_only=True)
 
 
 def test_is_causal():

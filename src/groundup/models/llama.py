@@ -212,10 +212,12 @@ class Llama(nn.Module):
         *,
         attention_mask: Tensor | None = None,
         cache: KVCache | None = None,
+        last_only: bool = False,
     ) -> tuple[Tensor, Tensor | None]:
         """idx (B, T): the tokens not yet in `cache`. attention_mask (B, past + T): 1 = token,
         0 = left padding. Returns logits (B, T, V) and the mean cross-entropy against targets
-        (B, T) (None without targets; target -100 is ignored)."""
+        (B, T) (None without targets; target -100 is ignored). `last_only=True` returns the
+        logits of the last position only, (B, 1, V): all that picking the next token needs."""
         b, t = idx.shape
         past = len(cache) if cache is not None else 0
         positions = kv_cache.positions(attention_mask, past, t, idx.device)
@@ -223,9 +225,13 @@ class Llama(nn.Module):
         x = self.model.embed_tokens(idx)
         for block in self.model.layers:
             x = block(x, positions, mask, cache)
+        if last_only:
+            x = x[:, -1:]  # the output layer is the largest matrix: skip the other positions
         logits = self.lm_head(self.model.norm(x))
         loss = None
         if targets is not None:
+            if last_only:
+                raise ValueError("targets need the logits of every position, not last_only")
             loss = F.cross_entropy(logits.view(b * t, -1), targets.reshape(b * t))
         return logits, loss
 
