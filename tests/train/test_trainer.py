@@ -238,3 +238,24 @@ def test_compiled_model_trains_to_the_same_loss_as_eager() -> None:
     assert got.val_loss == pytest.approx(want.val_loss, abs=1e-5)
     assert got.train_loss == pytest.approx(want.train_loss, abs=1e-5)
     assert set(compiled.module.state_dict()) == set(eager.model.state_dict())  # no prefix
+
+
+def test_each_rank_trains_on_its_own_rows_and_their_mean_is_the_whole_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What DDP relies on, without processes: rank r takes the r-th share of every
+    micro-batch, and the mean of the ranks' gradients is the gradient of the whole batch."""
+    x = torch.randint(0, VOCAB, (16, 16))
+    y = torch.randint(0, VOCAB, (16, 16))
+    whole = no_dropout_trainer(batch_size=8, grad_accum_steps=2)
+    whole.backward(x, y)
+    monkeypatch.setattr("torch.distributed.all_reduce", lambda tensor: None)  # one process
+    grads = []
+    for rank in range(2):
+        trainer = no_dropout_trainer(batch_size=8, grad_accum_steps=2)
+        trainer.rank, trainer.world_size = rank, 2
+        trainer.backward(x, y)
+        grads.append([p.grad for p in trainer.model.parameters()])
+    for want, g0, g1 in zip([p.grad for p in whole.model.parameters()], *grads, strict=True):
+        assert not torch.allclose(g0, g1)  # different rows
+        torch.testing.assert_close((g0 + g1) / 2, want, rtol=1e-5, atol=1e-6)
