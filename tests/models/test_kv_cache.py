@@ -46,3 +46,32 @@ def test_attention_bias_hides_future_and_padding():
     # a padding query (row 0, column 0) still sees itself, so its softmax is finite
     bias = attention_bias(mask, 0, 4, torch.device("cpu"))
     assert bias[0, 0, 0].tolist() == [True, False, False, False]
+
+
+def test_growing_buffers_hold_exactly_what_was_appended():
+    # Many appends of 1-3 tokens: the cache must equal concatenation, and a view returned
+    # earlier must not change when later tokens are written or the buffer grows.
+    g = torch.Generator().manual_seed(0)
+    cache = KVCache()
+    appended_k, appended_v, earlier = [], [], []
+    for step in range(40):
+        n = 1 + step % 3
+        for layer in range(2):
+            k, v = torch.randn(2, 3, n, 4, generator=g), torch.randn(2, 3, n, 4, generator=g)
+            if layer == 0:
+                appended_k.append(k)
+                appended_v.append(v)
+            k_all, v_all = cache.update(layer, k, v)
+            if layer == 0:
+                earlier.append((k_all, k_all.clone()))
+        assert torch.equal(cache.keys[0], torch.cat(appended_k, dim=2))
+        assert torch.equal(cache.values[0], torch.cat(appended_v, dim=2))
+    assert len(cache) == sum(1 + s % 3 for s in range(40))
+    assert all(torch.equal(view, copy) for view, copy in earlier)
+    rows = torch.tensor([1, 0])
+    before = cache.keys[1].clone()
+    cache.reorder(rows)
+    assert torch.equal(cache.keys[1], before[rows]) and len(cache) == before.shape[2]
+    k, v = torch.randn(2, 3, 1, 4), torch.randn(2, 3, 1, 4)
+    k_all, _ = cache.update(0, k, v)  # appending after a reorder still works
+    assert torch.equal(k_all[:, :, -1:], k)

@@ -1,7 +1,9 @@
 """A GPT: a decoder-only Transformer that predicts the next token (here: the next character).
 
 Read top to bottom: the config, then the modules in the order the data flows through them
-(attention, MLP, block, the whole model), then generation, then saving and loading.
+(attention, MLP, block, the whole model), then generation, then saving and loading. The
+forward pass follows the KV-cache contract of kv_cache.py, so generation.py can feed it one
+new token at a time.
 
 The layout follows GPT-2 (Radford et al. 2019) and nanoGPT: token and learned position
 embeddings, pre-LayerNorm blocks, a final LayerNorm and an output layer that shares its
@@ -22,7 +24,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from groundup.files import atomic_write, atomic_write_json
-from groundup.models.sampling import sample_next
+from groundup.models import generation
+from groundup.models.kv_cache import KVCache, attention_bias, positions
 
 
 @dataclass
@@ -60,16 +63,27 @@ class CausalSelfAttention(nn.Module):
         self.resid_dropout = nn.Dropout(config.dropout)
         self.attend: AttentionFn | None = None
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(
+        self, x: Tensor, mask: Tensor | None = None, cache: KVCache | None = None, layer: int = 0
+    ) -> Tensor:
+        """x: (B, T, C). mask: None for plain causal attention, else a boolean (B or 1, 1, T,
+        past + T) from kv_cache.attention_bias. With a cache, the keys and values of the
+        tokens before x come from it, and those of x are appended to it."""
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(C, dim=2)
         # (B, T, C) -> (B, n_head, T, head_size): each head attends on its own slice
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+        if cache is not None:
+            k, v = cache.update(layer, k, v)  # now (B, n_head, past + T, head_size)
         if self.attend is None:
             p = self.dropout if self.training else 0.0
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
-        else:
+            y = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=mask, dropout_p=p, is_causal=mask is None
+            )
+        elif mask is None:
             y = self.attend(q, k, v)
+        else:
+            raise ValueError("a custom attention function supports neither padding nor a cache")
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # heads side by side again
         return self.resid_dropout(self.c_proj(y))
 
@@ -98,8 +112,10 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.mlp = MLP(config)
 
-    def forward(self, x: Tensor) -> Tensor:
-        x = x + self.attn(self.ln_1(x))  # tokens exchange information
+    def forward(
+        self, x: Tensor, mask: Tensor | None = None, cache: KVCache | None = None, layer: int = 0
+    ) -> Tensor:
+        x = x + self.attn(self.ln_1(x), mask, cache, layer)  # tokens exchange information
         x = x + self.mlp(self.ln_2(x))  # each token thinks on its own
         return x
 
@@ -144,19 +160,41 @@ class GPT(nn.Module):
             n -= self.transformer.wpe.weight.numel()
         return n
 
-    def forward(self, idx: Tensor, targets: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+    def forward(
+        self,
+        idx: Tensor,
+        targets: Tensor | None = None,
+        *,
+        attention_mask: Tensor | None = None,
+        cache: KVCache | None = None,
+        last_only: bool = False,
+    ) -> tuple[Tensor, Tensor | None]:
         """idx, targets: (B, T) token ids. Returns logits (B, T, V) and the mean cross-entropy
-        of predicting targets[:, t] from idx[:, :t+1] (None without targets)."""
+        of predicting targets[:, t] from idx[:, :t+1] (None without targets).
+
+        For generation (the contract in kv_cache.py): `attention_mask` (B, past + T) marks
+        real tokens with 1 and left padding with 0; `cache` holds the keys and values of the
+        `past` tokens before idx and receives those of idx. `last_only=True` computes the
+        logits of the last position only, (B, 1, V): all that picking the next token needs.
+        """
         b, t = idx.shape
-        if t > self.config.block_size:
-            raise ValueError(f"sequence of length {t} exceeds block_size {self.config.block_size}")
-        pos = torch.arange(t, device=idx.device)
+        past = len(cache) if cache is not None else 0
+        if past + t > self.config.block_size:
+            raise ValueError(
+                f"sequence of length {past + t} exceeds block_size {self.config.block_size}"
+            )
+        pos = positions(attention_mask, past, t, idx.device)  # (B or 1, T)
+        mask = attention_bias(attention_mask, past, t, idx.device)  # None: plain causal
         x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
-        for block in self.transformer.h:
-            x = block(x)
+        for layer, block in enumerate(self.transformer.h):
+            x = block(x, mask, cache, layer)
+        if last_only:
+            x = x[:, -1:]  # the output layer is the largest matrix: skip the other positions
         logits = self.lm_head(self.transformer.ln_f(x))
         loss = None
         if targets is not None:
+            if last_only:
+                raise ValueError("targets need the logits of every position, not last_only")
             loss = F.cross_entropy(logits.view(b * t, -1), targets.reshape(b * t))
         return logits, loss
 
@@ -165,7 +203,6 @@ class GPT(nn.Module):
         for block in self.transformer.h:
             block.attn.attend = attend
 
-    @torch.no_grad()
     def generate(
         self,
         idx: Tensor,
@@ -176,20 +213,22 @@ class GPT(nn.Module):
         greedy: bool = False,
         generator: torch.Generator | None = None,
     ) -> Tensor:
-        """Extend idx (B, T) by max_new_tokens tokens, one at a time, feeding each back in."""
-        for _ in range(max_new_tokens):
-            context = idx[:, -self.config.block_size :]  # the model has no positions beyond
-            logits, _ = self(context)
-            next_token = sample_next(
-                logits[:, -1, :],
-                temperature=temperature,
-                top_k=top_k,
-                top_p=top_p,
-                greedy=greedy,
-                generator=generator,
-            )
-            idx = torch.cat([idx, next_token[:, None]], dim=1)
-        return idx
+        """Extend idx (B, T) by max_new_tokens tokens, one at a time, feeding each back in.
+
+        Uses a KV cache; once the text is longer than block_size the model sees only the
+        last block_size tokens. generation.generate has the other controls (padding,
+        repetition penalty, eos, stop strings)."""
+        return generation.generate(
+            self,
+            idx,
+            max_new_tokens=max_new_tokens,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            greedy=greedy,
+            generator=generator,
+            max_context=self.config.block_size,
+        )
 
     # ------------------------------------------------------------------ saving and loading
     # Hugging Face's GPT-2 stores these layers as Conv1D, whose weight is the transpose of

@@ -13,6 +13,8 @@ The contract every cached model here follows (GPT and Llama):
   tokens and the new ones. Batched prompts are padded on the left, so every row's next token
   sits in the last column.
 - `cache` collects each layer's keys and values of shape (B, heads, tokens, head_size).
+- Optionally, `last_only=True` returns the logits of the last position only, (B, 1, V);
+  generation.generate passes it to models whose forward has that keyword.
 
 With left padding a row's first real token is not at column 0, so positions come from the
 mask (as in Hugging Face's generate): position = number of real tokens before it.
@@ -25,11 +27,19 @@ from torch import Tensor
 
 
 class KVCache:
-    """Per-layer keys and values of the tokens seen so far."""
+    """Per-layer keys and values of the tokens seen so far.
+
+    Each layer keeps its keys and values in a buffer with room to spare, so appending a
+    token copies only that token (torch.cat would copy the whole history at every step);
+    a full buffer is replaced by one twice the size. `keys[layer]` and `values[layer]` are
+    views of the filled part, shape (B, heads, tokens, head_size).
+    """
 
     def __init__(self) -> None:
         self.keys: list[Tensor] = []
         self.values: list[Tensor] = []
+        self._key_buffers: list[Tensor] = []
+        self._value_buffers: list[Tensor] = []
 
     def __len__(self) -> int:
         """Number of cached positions (0 before the first forward)."""
@@ -40,20 +50,41 @@ class KVCache:
 
         Layers are called in order 0, 1, ... within one forward; the first forward creates
         the entries."""
-        if layer == len(self.keys):
-            self.keys.append(k)
-            self.values.append(v)
-        elif layer < len(self.keys):
-            self.keys[layer] = torch.cat([self.keys[layer], k], dim=-2)
-            self.values[layer] = torch.cat([self.values[layer], v], dim=-2)
-        else:
+        if layer > len(self.keys):
             raise IndexError(f"layer {layer} updated before layer {len(self.keys)}")
+        if layer == len(self.keys):  # the first forward: empty buffers for this layer
+            empty = k.new_empty(*k.shape[:-2], 0, k.shape[-1])
+            self.keys.append(empty)
+            self.values.append(empty)
+            self._key_buffers.append(empty)
+            self._value_buffers.append(empty)
+        self.keys[layer], self._key_buffers[layer] = _append(
+            self._key_buffers[layer], self.keys[layer].shape[-2], k
+        )
+        self.values[layer], self._value_buffers[layer] = _append(
+            self._value_buffers[layer], self.values[layer].shape[-2], v
+        )
         return self.keys[layer], self.values[layer]
 
     def reorder(self, rows: Tensor) -> None:
         """Keep the batch rows `rows` (in that order), e.g. the surviving beams."""
-        self.keys = [k.index_select(0, rows) for k in self.keys]
-        self.values = [v.index_select(0, rows) for v in self.values]
+        n = len(self)
+        self._key_buffers = [b.index_select(0, rows) for b in self._key_buffers]
+        self._value_buffers = [b.index_select(0, rows) for b in self._value_buffers]
+        self.keys = [b[..., :n, :] for b in self._key_buffers]
+        self.values = [b[..., :n, :] for b in self._value_buffers]
+
+
+def _append(buffer: Tensor, filled: int, new: Tensor) -> tuple[Tensor, Tensor]:
+    """Write `new` after the first `filled` tokens of `buffer` (growing it if it is full);
+    return the view of everything written so far and the buffer."""
+    total = filled + new.shape[-2]
+    if total > buffer.shape[-2]:
+        grown = new.new_empty(*new.shape[:-2], 2 * total, new.shape[-1])
+        grown[..., :filled, :] = buffer[..., :filled, :]
+        buffer = grown
+    buffer[..., filled:total, :] = new
+    return buffer[..., :total, :], buffer
 
 
 def positions(attention_mask: Tensor | None, past: int, new: int, device: torch.device) -> Tensor:

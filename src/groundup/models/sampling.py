@@ -5,7 +5,8 @@ return new tensors; the input is never changed in place. A filter sets the logit
 tokens it rules out to -inf, so softmax gives them probability exactly zero.
 
 The filters follow Hugging Face `transformers` (TopKLogitsWarper, TopPLogitsWarper), and
-`sample_next` applies them in the same order: temperature, then top-k, then top-p.
+`warp_logits` and `sample_next` apply them in the same order: temperature, then top-k, then
+top-p.
 """
 
 from __future__ import annotations
@@ -44,6 +45,23 @@ def filter_top_p(logits: Tensor, p: float) -> Tensor:
     return logits.masked_fill(drop, float("-inf"))
 
 
+def warp_logits(
+    logits: Tensor, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None
+) -> Tensor:
+    """The logits sampling draws from: divided by `temperature`, then filtered by top-k and
+    top-p (Hugging Face's order)."""
+    if temperature <= 0:
+        raise ValueError(
+            f"temperature must be > 0, got {temperature!r}; use greedy=True for the argmax"
+        )
+    logits = logits / temperature
+    if top_k is not None:
+        logits = filter_top_k(logits, top_k)
+    if top_p is not None:
+        logits = filter_top_p(logits, top_p)
+    return logits
+
+
 def sample_next(
     logits: Tensor,
     temperature: float = 1.0,
@@ -58,16 +76,7 @@ def sample_next(
     (below 1 sharpens, above 1 flattens), filtered by top-k and top-p, and one token is drawn
     from the softmax. A `generator` makes the draw reproducible.
     """
-    if temperature <= 0:
-        raise ValueError(
-            f"temperature must be > 0, got {temperature!r}; use greedy=True for the argmax"
-        )
-    if greedy:
+    if greedy and temperature > 0:  # a bad temperature raises in warp_logits either way
         return logits.argmax(dim=-1)
-    logits = logits / temperature
-    if top_k is not None:
-        logits = filter_top_k(logits, top_k)
-    if top_p is not None:
-        logits = filter_top_p(logits, top_p)
-    probs = logits.softmax(dim=-1)
+    probs = warp_logits(logits, temperature, top_k, top_p).softmax(dim=-1)
     return torch.multinomial(probs, num_samples=1, generator=generator).squeeze(-1)
