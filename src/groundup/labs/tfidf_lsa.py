@@ -17,12 +17,18 @@ folder with train.tsv and dev.tsv (GLUE's layout, e.g. SST-2), whose split is ke
    document has the same label, in TF-IDF space and in LSA space, plus a few examples.
 5. A 2-D map of all documents (the two main directions of their LSA vectors), coloured by
    label, and the training loss of each classifier.
+6. Extractive summarization of short embedded texts (groundup.data.summaries, also with
+   --data): TextRank, PageRank on a graph of sentence similarities (word overlap or TF-IDF
+   cosine), against the first k sentences (lead-k), k random sentences and the best k
+   sentences one could pick (oracle, found by trying every choice against the reference),
+   each scored by ROUGE-1, ROUGE-2 and ROUGE-L F1 against a reference written by hand.
 """
 
 from __future__ import annotations
 
 import ast
 import csv
+import itertools
 import os
 import sysconfig
 from dataclasses import dataclass
@@ -33,13 +39,16 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from groundup.data.glue import GlueFormatError, read_glue_tsv
+from groundup.data.summaries import DOCUMENTS as SUMMARY_DOCUMENTS
 from groundup.i18n import Msg
 from groundup.labs import runner
 from groundup.labs.runner import LabConfig, LabError, LabReport
 from groundup.metrics.classification import accuracy
+from groundup.metrics.rouge import rouge
 from groundup.text.classify import LogisticRegression
 from groundup.text.lsa import TruncatedSVD, nearest, randomized_svd, top_terms
-from groundup.text.tokenize import STOP_WORDS_EN
+from groundup.text.textrank import textrank_scores, top_k_in_order
+from groundup.text.tokenize import STOP_WORDS_EN, split_sentences
 from groundup.text.vectorize import CountVectorizer, TfidfVectorizer
 
 LAB = "tfidf_lsa"
@@ -70,6 +79,8 @@ class Config(LabConfig):
     power_iterations: int = 7
     topics: int = 6  # LSA components whose top terms are shown
     max_docs: int = 20_000  # with --data: at most this many examples of each file
+    summary_sentences: int = 2  # k: sentences an extractive summary keeps
+    random_draws: int = 20  # random-k baseline: mean over this many draws per text
 
 
 PRESETS: dict[str, dict] = {
@@ -108,6 +119,14 @@ FIELD_HELP: dict[str, Msg] = {
         "with --data: use at most this many examples of each file",
         "mit --data: höchstens so viele Beispiele aus jeder Datei verwenden",
     ),
+    "summary_sentences": Msg(
+        "sentences each extractive summary keeps (TextRank, lead-k, random-k, oracle)",
+        "Sätze, die jede extraktive Zusammenfassung behält (TextRank, Lead-k, Zufall-k, Orakel)",
+    ),
+    "random_draws": Msg(
+        "random-k baseline: its ROUGE is the mean over this many random choices per text",
+        "Zufallsbaseline: ihr ROUGE ist der Mittelwert über so viele zufällige Auswahlen je Text",
+    ),
 }
 
 TRAINING = Msg("Training {model}", "Trainiere {model}")
@@ -123,6 +142,11 @@ TOO_SMALL = Msg(
 MIN_PER_LABEL = 4
 TOPICS_TITLE = Msg(
     "LSA topics (top terms per component):", "LSA-Themen (wichtigste Terme je Komponente):"
+)
+SUMMARIES_TITLE = Msg(
+    "Extractive summaries of {count} short texts, {k} sentences each (ROUGE F1, stemmed):",
+    "Extraktive Zusammenfassungen von {count} kurzen Texten, je {k} Sätze (ROUGE-F1, "
+    "mit Stemming):",
 )
 NEIGHBOURS_TITLE = Msg(
     "Nearest training documents (LSA, cosine) of one test document per label:",
@@ -222,8 +246,10 @@ def check_config(cfg: Config) -> None:
         problems.append("test_fraction must be between 0 and 1")
     if cfg.C <= 0:
         problems.append("C must be > 0")
-    if min(cfg.docs_per_label, cfg.components, cfg.max_iter, cfg.topics, cfg.max_docs) < 1:
-        problems.append("docs_per_label, components, max_iter, topics and max_docs must be >= 1")
+    if min(cfg.docs_per_label, cfg.components, cfg.max_iter, cfg.topics, cfg.max_docs,
+           cfg.summary_sentences, cfg.random_draws) < 1:  # fmt: skip
+        problems.append("docs_per_label, components, max_iter, topics, max_docs, "
+                        "summary_sentences and random_draws must be >= 1")  # fmt: skip
     if cfg.power_iterations < 0:
         problems.append("power_iterations must be >= 0")
     if problems:
@@ -336,6 +362,17 @@ def run_lab(cfg: Config) -> LabReport:
         "metrics": out / "metrics.jsonl",
         "config": out / "config.json",
     }
+    # 6. extractive summarization: TextRank against three baselines, scored by ROUGE
+    summary_rows, summary_example = summarize_documents(cfg.summary_sentences,
+                                                        cfg.random_draws, cfg.seed)  # fmt: skip
+    for row in summary_rows:
+        log.log(stage="summarize", **row)
+        for rouge_type in ROUGE_TYPES:
+            metrics[f"{rouge_type}_{row['method'].replace('-', '_')}"] = row[rouge_type]
+    artifacts["summary_table"] = write_rows(out / "summaries.csv", summary_rows)
+    artifacts["summary_plot"] = plot_summaries(out / "summaries.png", summary_rows,
+                                               cfg.summary_sentences)  # fmt: skip
+
     metrics.update({
         "documents": len(documents), "labels": len(set(labels)),
         "terms_tfidf": len(tfidf.vocabulary), "lsa_components": k,
@@ -350,7 +387,94 @@ def run_lab(cfg: Config) -> LabReport:
         + "\n".join(f"  {i + 1}: {' '.join(words)}" for i, words in enumerate(topics))
     )
     text += "\n\n" + NEIGHBOURS_TITLE.get() + "\n" + examples
+    text += "\n\n" + SUMMARIES_TITLE.get(count=len(SUMMARY_DOCUMENTS), k=cfg.summary_sentences)
+    text += "\n" + format_summary_table(summary_rows) + "\n\n" + summary_example
     return LabReport(LAB, out, metrics, artifacts, text=text, seconds=timer.seconds)
+
+
+# ---------------------------------------------------------------- extractive summaries
+
+ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
+SUMMARIZERS = ("textrank-overlap", "textrank-tfidf", "lead-k", "random-k", "oracle-k")
+
+
+def rouge_f1(reference: str, sentences: list[str], chosen: list[int]) -> list[float]:
+    """ROUGE F1 of the chosen sentences (one per line, in document order) vs the reference."""
+    summary = "\n".join(sentences[i] for i in sorted(chosen))
+    scores = rouge(reference, summary, ROUGE_TYPES, use_stemmer=True)
+    return [scores[rouge_type].fmeasure for rouge_type in ROUGE_TYPES]
+
+
+def choose_sentences(method: str, sentences: list[str], k: int, reference: str) -> list[int]:
+    """The indices of the k sentences a deterministic summarizer keeps."""
+    if method.startswith("textrank-"):
+        return top_k_in_order(textrank_scores(sentences, method.removeprefix("textrank-")), k)
+    if method == "lead-k":  # news is written so that this is hard to beat
+        return list(range(min(k, len(sentences))))
+    if method == "oracle-k":  # an upper bound that peeks at the reference: best ROUGE-1
+        return list(max(itertools.combinations(range(len(sentences)), min(k, len(sentences))),
+                        key=lambda ids: rouge_f1(reference, sentences, list(ids))[0]))  # fmt: skip
+    raise ValueError(f"unknown summarizer {method!r}")
+
+
+def summarize_documents(k: int, random_draws: int, seed: int) -> tuple[list[dict], str]:
+    """Mean ROUGE F1 of every summarizer over the embedded texts, and one text's summaries."""
+    rng = np.random.default_rng(seed)
+    scores: dict[str, list[list[float]]] = {method: [] for method in SUMMARIZERS}
+    example = []
+    for number, document in enumerate(SUMMARY_DOCUMENTS):
+        sentences = split_sentences(document.text)
+        for method in SUMMARIZERS:
+            if method == "random-k":  # a baseline's luck averaged out over many draws
+                draws = [rng.choice(len(sentences), min(k, len(sentences)), replace=False)
+                         for _ in range(random_draws)]  # fmt: skip
+                per_draw = [rouge_f1(document.summary, sentences, list(d)) for d in draws]
+                scores[method].append(list(np.mean(per_draw, axis=0)))
+                continue
+            chosen = choose_sentences(method, sentences, k, document.summary)
+            scores[method].append(rouge_f1(document.summary, sentences, chosen))
+            if number == 0:
+                example.append(f"  [{method}] " + " ".join(sentences[i] for i in chosen))
+    rows = [{"method": method, **{t: round(float(np.mean([s[j] for s in scores[method]])), 4)
+                                  for j, t in enumerate(ROUGE_TYPES)}}
+            for method in SUMMARIZERS]  # fmt: skip
+    first = SUMMARY_DOCUMENTS[0]
+    head = [f"  {first.title}, reference: " + " ".join(first.summary.splitlines())]
+    return rows, "\n".join(head + example)
+
+
+def format_summary_table(rows: list[dict]) -> str:
+    lines = [f"  {'method':<18}" + "".join(f"{t:>9}" for t in ROUGE_TYPES)]
+    for row in rows:
+        lines.append(f"  {row['method']:<18}" + "".join(f"{row[t]:>9.3f}" for t in ROUGE_TYPES))
+    return "\n".join(lines)
+
+
+def write_rows(path: Path, rows: list[dict]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def plot_summaries(path: Path, rows: list[dict], k: int) -> Path:
+    """Grouped bars: one group per ROUGE variant, one bar per summarizer."""
+    plt = runner.pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=110)
+    width = 0.8 / len(rows)
+    for i, row in enumerate(rows):
+        xs = np.arange(len(ROUGE_TYPES)) + (i - (len(rows) - 1) / 2) * width
+        ax.bar(xs, [row[t] for t in ROUGE_TYPES], width, label=row["method"])
+    ax.set_xticks(range(len(ROUGE_TYPES)), ["ROUGE-1", "ROUGE-2", "ROUGE-L"])
+    ax.set_ylabel("F1 against the reference (mean over texts)")
+    ax.set_title(f"Extractive summaries of {k} sentences: TextRank and baselines")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def snippet(document: str, width: int = 70) -> str:
