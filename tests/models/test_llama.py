@@ -295,3 +295,29 @@ def test_left_padded_batch_matches_unpadded_rows_and_transformers():
     torch.testing.assert_close(padded[1], model(idx[1:])[0][0], atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(stepped[real], padded[real], atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(padded[real], theirs[real], atol=1e-5, rtol=1e-5)
+
+
+def test_greedy_generation_matches_transformers_generate_on_a_padded_batch():
+    # generation.generate drives our model through the cache contract; transformers' generate
+    # drives its own. Same weights, same left-padded prompts -> the same greedy tokens.
+    from groundup.models.generation import generate
+
+    hf = hf_llama(seed=12)
+    model = small_llama(seed=12)
+    model.load_state_dict(hf.state_dict())
+    model.eval()
+    idx = random_ids((2, 7), seed=13)
+    mask = torch.ones(2, 7, dtype=torch.long)
+    mask[1, :3] = 0
+    ours = generate(model, idx, mask, max_new_tokens=10, greedy=True)
+    uncached = generate(model, idx, mask, max_new_tokens=10, greedy=True, use_cache=False)
+    theirs = hf.generate(
+        input_ids=idx,
+        attention_mask=mask,
+        max_new_tokens=10,
+        do_sample=False,
+        pad_token_id=0,
+        eos_token_id=None,
+    )
+    assert torch.equal(ours, uncached)
+    assert torch.equal(ours, theirs)
