@@ -13,7 +13,8 @@ Then it measures the KV cache of the Llama for n_kv_head = n_head, n_head/2 and 
 token computed from the shapes and measured on a real cache after a prefill.
 
 Artefacts: config.json, metrics.jsonl, val_loss.png (validation loss of every model),
-kv_cache.png, results.md (both tables) and model/ (the Llama in Hugging Face's layout).
+kv_cache.png, results.md (both tables), model/ (the Llama in Hugging Face's layout) and
+samples.txt (text the Llama writes, generated through its KV cache).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from groundup.i18n import Msg
 from groundup.labs import runner
 from groundup.labs.gpt import unigram_loss
 from groundup.labs.runner import LabConfig, LabError, LabReport
+from groundup.models.generation import generate
 from groundup.models.gpt import GPT, GPTConfig
 from groundup.models.kv_cache import KVCache
 from groundup.models.llama import MLP, Llama, LlamaConfig, RMSNorm
@@ -57,6 +59,8 @@ class Config(LabConfig):
     grad_clip: float = 1.0
     ablation: bool = True  # also train the three GPT-2s with one piece swapped
     cache_tokens: int = 256  # prompt length for the KV-cache measurement
+    sample_tokens: int = 300  # characters the trained Llama writes at the end
+    temperature: float = 0.8
 
 
 PRESETS: dict[str, dict[str, object]] = {
@@ -68,6 +72,7 @@ PRESETS: dict[str, dict[str, object]] = {
         "eval_interval": 50,
         "ablation": False,
         "cache_tokens": 64,
+        "sample_tokens": 60,
     },
     "tiny": {},
     "full": {
@@ -108,6 +113,7 @@ BAD_HEADS = Msg(
     "n_kv_head ({kv}) muss n_head ({heads}) teilen, und n_embd ({embd}) muss sich durch n_head "
     "in eine gerade Kopfgröße teilen lassen.",
 )
+SAMPLE = Msg("The trained Llama writes", "Das trainierte Llama schreibt")
 VARIANT_NAMES = {
     "gpt2": Msg("GPT-2", "GPT-2"),
     "rmsnorm": Msg("GPT-2 + RMSNorm", "GPT-2 + RMSNorm"),
@@ -304,6 +310,8 @@ def _run(cfg: Config, device: str, out: Path, timer: runner.Timer) -> LabReport:
     llama = models["llama"]
     llama.save_pretrained(out / "model")
     tokenizer.save(out / "model" / "tokenizer.json")
+    sample = _sample(llama.eval(), tokenizer, cfg, device)
+    atomic_write_text(out / "samples.txt", sample + "\n")
 
     metrics: dict[str, float | int | str] = {"unigram_val_loss": round(unigram, 4)}
     for variant, row in results.items():
@@ -323,8 +331,9 @@ def _run(cfg: Config, device: str, out: Path, timer: runner.Timer) -> LabReport:
             "KV cache": out / "kv_cache.png",
             "tables": out / "results.md",
             "model": out / "model",
+            "sample": out / "samples.txt",
         },
-        text=tables,
+        text=f"{tables}\n{SAMPLE.get()}:\n{sample}",
         seconds=timer.seconds,
     )
 
@@ -359,6 +368,21 @@ def _train(
     trainer = Trainer(model, train_data, val_data, train_cfg, log=log)
     with runner.progress(cfg.max_iters, VARIANT_NAMES[variant].get(), quiet=cfg.quiet) as bar:
         return trainer.fit(bar)
+
+
+def _sample(model: Llama, tokenizer: CharTokenizer, cfg: Config, device: str) -> str:
+    """Text from the Llama, one token per step through the KV cache (models/generation.py)."""
+    start = "\n" if "\n" in tokenizer.stoi else tokenizer.chars[0]
+    idx = torch.tensor([[tokenizer.stoi[start]]], device=device)
+    generator = torch.Generator(device=device).manual_seed(cfg.seed)
+    out = generate(
+        model,
+        idx,
+        max_new_tokens=cfg.sample_tokens,
+        temperature=cfg.temperature,
+        generator=generator,
+    )
+    return tokenizer.decode(out[0, 1:].cpu())
 
 
 def _tables(
