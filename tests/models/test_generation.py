@@ -64,6 +64,7 @@ def test_matches_transformers_greedy_generate_on_a_left_padded_batch(tmp_path):
     )
     assert ours.shape == (3, 6 + 20)
     assert torch.equal(ours, theirs)
+    assert len(set(ours[:, 6:].flatten().tolist())) > 3  # not one token over and over
     # With an eos id that row 1 emits early: that row stops and is padded, as in transformers.
     eos = int(ours[1, 6 + 4])
     ours = generate(
@@ -250,3 +251,31 @@ def test_output_is_an_ordinary_tensor():
     assert not out.is_inference()
     logits, _ = model(out)
     logits.sum().backward()
+
+
+def test_matches_transformers_llama_greedy_generate_on_a_left_padded_batch(tmp_path):
+    # The same loop drives any model under the cache contract: here Llama with rotary
+    # positions and grouped-query attention, against LlamaForCausalLM.generate.
+    from transformers import LlamaForCausalLM
+
+    from groundup.models.llama import Llama, LlamaConfig
+
+    torch.manual_seed(9)
+    config = LlamaConfig(
+        vocab_size=VOCAB, hidden_size=32, intermediate_size=48, n_layer=2, n_head=4, n_kv_head=2
+    )
+    model = Llama(config).eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if not name.endswith("norm.weight"):
+                p.normal_(0.0, 0.3)
+    model.save_pretrained(tmp_path)
+    hf = LlamaForCausalLM.from_pretrained(tmp_path).eval()
+    input_ids, mask = left_pad(PROMPTS, PAD)
+    ours = generate(model, input_ids, mask, max_new_tokens=20, greedy=True, pad_token_id=PAD)
+    theirs = hf.generate(
+        input_ids, attention_mask=mask, do_sample=False, max_new_tokens=20, pad_token_id=PAD
+    )
+    assert ours.shape == (3, 6 + 20)
+    assert torch.equal(ours, theirs)
+    assert len(set(ours[:, 6:].flatten().tolist())) > 3  # not one token over and over
