@@ -231,6 +231,26 @@ def test_saved_folder_opens_in_transformers(tmp_path, variant):
     torch.testing.assert_close(loaded(idx)[0], ours(idx)[0], rtol=0, atol=0)
 
 
+def test_loads_a_sharded_checkpoint_in_bfloat16(tmp_path):
+    # Hub checkpoints: several safetensors files listed in an index, weights in bfloat16.
+    hf = hf_llama(seed=15).to(torch.bfloat16)
+    hf.save_pretrained(tmp_path, max_shard_size="40KB")
+    assert (tmp_path / "model.safetensors.index.json").is_file()
+    assert len(list(tmp_path.glob("model-*.safetensors"))) > 1
+    ours = Llama.from_pretrained(tmp_path)
+    assert ours.lm_head.weight.dtype == torch.float32
+    # transformers' reference: the same bfloat16-rounded weights, loaded in float32 (casting
+    # `hf` back would keep its rotary frequencies rounded to bfloat16)
+    from transformers import LlamaForCausalLM
+
+    hf32 = LlamaForCausalLM.from_pretrained(
+        tmp_path, dtype=torch.float32, attn_implementation="eager"
+    ).eval()
+    assert hf32.lm_head.weight.dtype == torch.float32
+    idx = random_ids((2, 10), seed=16)
+    torch.testing.assert_close(ours(idx)[0], hf32(input_ids=idx).logits, atol=1e-5, rtol=1e-5)
+
+
 def test_refuses_settings_it_does_not_build(tmp_path):
     hf = hf_llama(seed=0)
     hf.config.mlp_bias = True
