@@ -418,12 +418,14 @@ def choose_sentences(method: str, sentences: list[str], k: int, reference: str) 
 
 
 def summarize_documents(k: int, random_draws: int, seed: int) -> tuple[list[dict], str]:
-    """Mean ROUGE F1 of every summarizer over the embedded texts, and one text's summaries."""
+    """Mean ROUGE F1 of every summarizer over the embedded texts, and the summaries of the
+    first text where TextRank and lead-k disagree (the most instructive one to read)."""
     rng = np.random.default_rng(seed)
     scores: dict[str, list[list[float]]] = {method: [] for method in SUMMARIZERS}
-    example = []
-    for number, document in enumerate(SUMMARY_DOCUMENTS):
+    example = ""
+    for document in SUMMARY_DOCUMENTS:
         sentences = split_sentences(document.text)
+        chosen: dict[str, list[int]] = {}
         for method in SUMMARIZERS:
             if method == "random-k":  # a baseline's luck averaged out over many draws
                 draws = [rng.choice(len(sentences), min(k, len(sentences)), replace=False)
@@ -431,16 +433,17 @@ def summarize_documents(k: int, random_draws: int, seed: int) -> tuple[list[dict
                 per_draw = [rouge_f1(document.summary, sentences, list(d)) for d in draws]
                 scores[method].append(list(np.mean(per_draw, axis=0)))
                 continue
-            chosen = choose_sentences(method, sentences, k, document.summary)
-            scores[method].append(rouge_f1(document.summary, sentences, chosen))
-            if number == 0:
-                example.append(f"  [{method}] " + " ".join(sentences[i] for i in chosen))
+            chosen[method] = choose_sentences(method, sentences, k, document.summary)
+            scores[method].append(rouge_f1(document.summary, sentences, chosen[method]))
+        if not example and chosen["textrank-overlap"] != chosen["lead-k"]:
+            lines = [f"  {document.title}, reference: " + " ".join(document.summary.splitlines())]
+            lines += [f"  [{method}] " + " ".join(sentences[i] for i in ids)
+                      for method, ids in chosen.items()]  # fmt: skip
+            example = "\n".join(lines)
     rows = [{"method": method, **{t: round(float(np.mean([s[j] for s in scores[method]])), 4)
                                   for j, t in enumerate(ROUGE_TYPES)}}
             for method in SUMMARIZERS]  # fmt: skip
-    first = SUMMARY_DOCUMENTS[0]
-    head = [f"  {first.title}, reference: " + " ".join(first.summary.splitlines())]
-    return rows, "\n".join(head + example)
+    return rows, example
 
 
 def format_summary_table(rows: list[dict]) -> str:
