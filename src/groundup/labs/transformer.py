@@ -93,8 +93,6 @@ PRESETS: dict[str, dict] = {
         "train_size": 100_000,
         "held_out": 5000,
         "d_model": 128,
-        "dim_feedforward": 512,
-        "n_layers": 3,
         "steps": 6000,
         "bpe_vocab": 6000,
     },
