@@ -89,7 +89,7 @@ def test_recall_model_kinds_share_one_shape() -> None:
 @pytest.mark.parametrize(
     "overrides",
     [{"data": "x.txt"}, {"d_model": 30, "n_heads": 4}, {"kinds": "full,dense"},
-     {"cost_lengths": "128,x"}, {"steps": 0}, {"seq_len": 2}],
+     {"cost_lengths": "128,x"}, {"steps": 0}, {"seq_len": 2}, {"device": "tpu"}],
 )  # fmt: skip
 def test_bad_settings_are_refused(tmp_path: Path, overrides: dict) -> None:
     with pytest.raises(runner.LabError):

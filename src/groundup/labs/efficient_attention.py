@@ -192,6 +192,7 @@ def validate(cfg: Config) -> tuple[list[int], list[str]]:
 
 def run(cfg: Config) -> LabReport:
     lengths, kinds = validate(cfg)
+    device = runner.resolve_device(cfg.device)  # for the recall models; costs stay on the CPU
     timer = runner.Timer()
     out = runner.start(cfg, LAB)
     with runner.one_torch_thread():  # one head of small width: a second thread mostly waits
@@ -200,7 +201,7 @@ def run(cfg: Config) -> LabReport:
         log = runner.MetricsLog(out / "metrics.jsonl")
         for row in rows:
             log.log(part="cost", **row)
-        accuracy = {kind: train_and_score(cfg, kind, log) for kind in kinds}
+        accuracy = {kind: train_and_score(cfg, kind, log, device) for kind in kinds}
         log.close()
         recall_png = save_recall_plot(out / "recall.png", accuracy, cfg)
 
@@ -405,18 +406,20 @@ class RecallModel(nn.Module):
         return self.head(x[:, -1] + self.proj(mixed[:, -1]))  # logits over values
 
 
-def train_and_score(cfg: Config, kind: str, log: runner.MetricsLog) -> tuple[Tensor, Tensor]:
-    """Train one model; return (distance, correct) for eval_size fresh sequences. Every kind
-    starts from the same seed and sees the same batches."""
+def train_and_score(
+    cfg: Config, kind: str, log: runner.MetricsLog, device: str = "cpu"
+) -> tuple[Tensor, Tensor]:
+    """Train one model; return (distance, correct) for eval_size fresh sequences, as CPU tensors.
+    Every kind starts from the same seed and sees the same batches."""
     torch.manual_seed(cfg.seed)
     model = RecallModel(kind, cfg.seq_len, cfg.n_values, cfg.d_model, cfg.n_heads, cfg.window)
+    model = model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
     generator = torch.Generator().manual_seed(cfg.seed)
     with runner.progress(cfg.steps, TEXT["training"].get(kind=kind), quiet=cfg.quiet) as bar:
         for step in range(1, cfg.steps + 1):
-            keys, values, query, answer, _ = recall_batch(
-                cfg.batch_size, cfg.seq_len, cfg.n_values, generator
-            )
+            batch = recall_batch(cfg.batch_size, cfg.seq_len, cfg.n_values, generator)
+            keys, values, query, answer = (x.to(device) for x in batch[:4])
             loss = F.cross_entropy(model(keys, values, query), answer)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -429,7 +432,8 @@ def train_and_score(cfg: Config, kind: str, log: runner.MetricsLog) -> tuple[Ten
         cfg.eval_size, cfg.seq_len, cfg.n_values, test_generator
     )
     with torch.no_grad():
-        correct = (model(keys, values, query).argmax(dim=-1) == answer).float()
+        logits = model(keys.to(device), values.to(device), query.to(device)).cpu()
+    correct = (logits.argmax(dim=-1) == answer).float()
     log.log(part="recall", kind=kind, accuracy=correct.mean().item())
     return distance, correct
 
