@@ -61,8 +61,12 @@ def test_writes_plots_and_the_beam_table(report) -> None:
         assert (out / name).stat().st_size > 10_000 or name == "config.json"
     rows = list(csv.DictReader((out / "beam_search.csv").open(encoding="utf-8")))
     assert [r["search"] for r in rows[:5]] == [
-        "greedy", "beam1", "beam3", "beam5", "beam5_no_penalty"
-    ]  # fmt: skip
+        "greedy",
+        "beam1",
+        "beam3",
+        "beam5",
+        "beam5_no_penalty",
+    ]
     assert len(rows) == 15
     for row in rows:
         assert 0.0 <= float(row["exact_match"]) <= 1.0 and 0.0 <= float(row["bleu"]) <= 100.0
@@ -106,8 +110,16 @@ def test_reads_a_parallel_corpus_and_reports_bleu_on_its_test_split(tmp_path: Pa
         german = "".join(" ".join(numbers.german_pieces(n)) + "\n" for n in chosen)
         (corpus / f"{split}.en").write_text(english, encoding="utf-8")
         (corpus / f"{split}.de").write_text(german, encoding="utf-8")
-    cfg = runner.make_config(Config, PRESETS, "micro", data=str(corpus), quiet=True,
-                             out=str(tmp_path / "out"), steps=100, beam_examples=10)  # fmt: skip
+    cfg = runner.make_config(
+        Config,
+        PRESETS,
+        "micro",
+        data=str(corpus),
+        quiet=True,
+        out=str(tmp_path / "out"),
+        steps=100,
+        beam_examples=10,
+    )
     m = run(cfg).metrics
     assert m["task"] == "corpus" and m["held_out_examples"] == 30
     assert m["bahdanau_bleu"] > 40  # chance output shares almost no 4-grams: BLEU near 0
@@ -116,8 +128,9 @@ def test_reads_a_parallel_corpus_and_reports_bleu_on_its_test_split(tmp_path: Pa
 
 def test_bad_data_and_settings_are_clear_errors(tmp_path: Path) -> None:
     def make(**kwargs):
-        return runner.make_config(Config, PRESETS, "micro", quiet=True,
-                                  out=str(tmp_path / "o"), **kwargs)  # fmt: skip
+        return runner.make_config(
+            Config, PRESETS, "micro", quiet=True, out=str(tmp_path / "o"), **kwargs
+        )
 
     with pytest.raises(runner.LabError, match="not a folder"):
         run(make(data=str(tmp_path / "missing")))
@@ -127,6 +140,8 @@ def test_bad_data_and_settings_are_clear_errors(tmp_path: Path) -> None:
     (corpus / "train.de").write_text("eins\n", encoding="utf-8")
     with pytest.raises(runner.LabError, match="train.en has 2 lines"):
         run(make(data=str(corpus)))
+    with pytest.raises(runner.LabError, match="CPU"):
+        run(make(device="cuda"))
     with pytest.raises(runner.LabError, match="steps"):
         run(make(steps=0))
     with pytest.raises(runner.LabError, match="max_number"):

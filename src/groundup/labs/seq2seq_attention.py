@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import random
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -91,7 +92,7 @@ PRESETS: dict[str, dict] = {
         "steps": 4000,
         "eval_every": 250,
         "beam_examples": 1000,
-    },  # fmt: skip
+    },
 }
 
 FIELD_HELP: dict[str, Msg] = {
@@ -139,6 +140,12 @@ FIELD_HELP: dict[str, Msg] = {
 TEXT = {
     "training": Msg("training {model}", "Training {model}"),
     "decoding": Msg("beam search", "Beam Search"),
+    "only_cpu": Msg(
+        "this lab runs its recurrences step by step with small batches, on the CPU only; "
+        "use --device cpu or auto",
+        "dieses Lab rechnet seine Rekurrenzen Schritt für Schritt mit kleinen Batches und "
+        "läuft nur auf der CPU; nehmen Sie --device cpu oder auto",
+    ),
     "too_small": Msg(
         "{field} must be at least {least}, got {value}",
         "{field} muss mindestens {least} sein, ist aber {value}",
@@ -160,11 +167,11 @@ TEXT = {
     "loss_title": Msg(
         "Training loss, same budget for all three",
         "Trainingsverlust, gleiches Budget für alle drei",
-    ),  # fmt: skip
+    ),
     "length_title": Msg(
         "Held-out exact match by source length",
         "Exakte Treffer nach Quelllänge (zurückgehaltene Daten)",
-    ),  # fmt: skip
+    ),
     "length_axis": Msg("source length (tokens)", "Quelllänge (Tokens)"),
     "map_title": Msg(
         "Attention weights: which source token each output token reads",
@@ -323,8 +330,14 @@ def train_model(
 ) -> tuple[Seq2Seq, dict[str, list[float]]]:
     style, score = MODELS[name]
     torch.manual_seed(cfg.seed)  # the same initial embeddings and encoder for every model
-    model = Seq2Seq(len(task.src_vocab), len(task.tgt_vocab), cfg.embed_size, cfg.hidden_size,
-                    style=style, score=score)  # fmt: skip
+    model = Seq2Seq(
+        len(task.src_vocab),
+        len(task.tgt_vocab),
+        cfg.embed_size,
+        cfg.hidden_size,
+        style=style,
+        score=score,
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     generator = torch.Generator().manual_seed(cfg.seed)  # the same batches for every model
     curves: dict[str, list[float]] = {"step": [], "loss": [], "eval_step": [], "held_loss": []}
@@ -400,8 +413,15 @@ def search(
         if beams == 0:
             result = greedy_search(step, prompt, max_output(task), EOS, PAD)
         else:
-            result = beam_search(step, prompt, beams, max_output(task), length_penalty,
-                                 eos_token_id=EOS, pad_token_id=PAD)  # fmt: skip
+            result = beam_search(
+                step,
+                prompt,
+                beams,
+                max_output(task),
+                length_penalty,
+                eos_token_id=EOS,
+                pad_token_id=PAD,
+            )
         out += [task.tgt_vocab.decode(row[1:].tolist()) for row in result.sequences]
     return out
 
@@ -435,8 +455,14 @@ def save_loss_plot(path: Path, curves: dict[str, dict[str, list[float]]]) -> Pat
     for i, (name, c) in enumerate(curves.items()):
         color = f"C{i}"
         ax.plot(c["step"], smooth(c["loss"]), color=color, label=f"{name} train")
-        ax.plot(c["eval_step"], c["held_loss"], "--o", color=color, markersize=3,
-                label=f"{name} held-out")  # fmt: skip
+        ax.plot(
+            c["eval_step"],
+            c["held_loss"],
+            "--o",
+            color=color,
+            markersize=3,
+            label=f"{name} held-out",
+        )
     ax.set_yscale("log")
     ax.set_title(TEXT["loss_title"].get())
     ax.set_xlabel("step")
@@ -480,8 +506,13 @@ def save_alignments(
     """One heatmap per (attentive model, example): rows = output tokens, columns = source."""
     plt = runner.pyplot()
     names = [name for name in models if MODELS[name][0] != "none"]
-    fig, axes = plt.subplots(len(names), len(examples), dpi=100, squeeze=False,
-                             figsize=(4.6 * len(examples), 4.4 * len(names)))  # fmt: skip
+    fig, axes = plt.subplots(
+        len(names),
+        len(examples),
+        dpi=100,
+        squeeze=False,
+        figsize=(4.6 * len(examples), 4.4 * len(names)),
+    )
     for row, name in enumerate(names):
         model = models[name].eval()
         for col, i in enumerate(examples):
@@ -511,10 +542,21 @@ def save_alignments(
 
 
 def validate(cfg: Config) -> None:
-    for field, least in [("train_size", 2), ("held_out", 1), ("max_number", 1),
-                         ("embed_size", 1), ("hidden_size", 1), ("steps", 1),
-                         ("batch_size", 1), ("eval_every", 1), ("beam_examples", 1),
-                         ("max_vocab", 1), ("max_tokens", 1)]:  # fmt: skip
+    if cfg.device not in ("auto", "cpu"):
+        raise runner.LabError(TEXT["only_cpu"].get())
+    for field, least in [
+        ("train_size", 2),
+        ("held_out", 1),
+        ("max_number", 1),
+        ("embed_size", 1),
+        ("hidden_size", 1),
+        ("steps", 1),
+        ("batch_size", 1),
+        ("eval_every", 1),
+        ("beam_examples", 1),
+        ("max_vocab", 1),
+        ("max_tokens", 1),
+    ]:
         value = getattr(cfg, field)
         if value < least:
             raise runner.LabError(TEXT["too_small"].get(field=field, least=least, value=value))
@@ -535,8 +577,7 @@ def run(cfg: Config) -> runner.LabReport:
 
 
 def experiment(cfg: Config) -> runner.LabReport:
-    timer = runner.Timer()
-    runner.resolve_device(cfg.device)  # the recurrences run step by step: CPU is the fit
+    timer, cpu_start = runner.Timer(), time.process_time()
     out = runner.start(cfg, LAB)
     task = number_task(cfg) if cfg.data is None else corpus_task(cfg, cfg.data)
     log = runner.MetricsLog(out / "metrics.jsonl")
@@ -546,17 +587,16 @@ def experiment(cfg: Config) -> runner.LabReport:
     for name in MODELS:
         models[name], curves[name] = train_model(name, task, cfg, log)
 
-    metrics: dict[str, float | int | str] = {"task": task.name,
-                                             "held_out_examples": task.held_src.size(0)}  # fmt: skip
+    metrics: dict[str, float | int | str] = {"task": task.name}
+    metrics["held_out_examples"] = task.held_src.size(0)
     greedy_outputs, by_length = {}, {}
     for name, model in models.items():
         greedy_outputs[name] = translate(model, task, task.held_src)
         result = scores(task, greedy_outputs[name])
         by_length[name] = exact_by_length(task, greedy_outputs[name])
         metrics[f"{name}_first_loss"] = curves[name]["loss"][0]
-        metrics[f"{name}_final_loss"] = sum(curves[name]["loss"][-20:]) / len(
-            curves[name]["loss"][-20:]
-        )
+        last = curves[name]["loss"][-20:]
+        metrics[f"{name}_final_loss"] = sum(last) / len(last)
         metrics[f"{name}_held_out_loss"] = curves[name]["held_loss"][-1]
         metrics[f"{name}_exact_match"] = result["exact_match"]
         metrics[f"{name}_bleu"] = result["bleu"]
@@ -565,10 +605,9 @@ def experiment(cfg: Config) -> runner.LabReport:
 
     beam_rows = beam_table(models, task, cfg)
     log.close()
-    for row in beam_rows:
-        if row["model"] == "bahdanau":
-            metrics[f"bahdanau_{row['search']}_exact_match"] = row["exact_match"]
+    exact = {(row["model"], row["search"]): row["exact_match"] for row in beam_rows}
     for name, model in models.items():
+        metrics[f"{name}_beam5_gain"] = exact[name, "beam5"] - exact[name, "greedy"]
         metrics[f"{name}_parameters"] = sum(p.numel() for p in model.parameters())
     metrics["steps_per_model"] = cfg.steps
 
@@ -580,6 +619,7 @@ def experiment(cfg: Config) -> runner.LabReport:
     length_png = save_length_plot(out / "exact_by_length.png", by_length, task)
     examples = pick_examples(task)
     map_png = save_alignments(out / "alignments.png", models, task, examples)
+    metrics["cpu_seconds"] = round(time.process_time() - cpu_start, 1)
 
     return runner.LabReport(
         lab=LAB,
@@ -591,7 +631,7 @@ def experiment(cfg: Config) -> runner.LabReport:
             "alignments": map_png,
             "beam_search": out / "beam_search.csv",
             "metrics": out / "metrics.jsonl",
-        },  # fmt: skip
+        },
         text=summary_text(task, greedy_outputs, beam_rows),
         seconds=timer.seconds,
     )
@@ -626,16 +666,21 @@ def beam_table(models: dict[str, Seq2Seq], task: Task, cfg: Config) -> list[dict
     searches = [("greedy", 0, 0.0)] + [(f"beam{k}", k, cfg.length_penalty) for k in BEAM_WIDTHS]
     searches.append(("beam5_no_penalty", 5, 0.0))
     rows = []
-    with runner.progress(len(models) * len(searches), TEXT["decoding"].get(),
-                         quiet=cfg.quiet) as bar:  # fmt: skip
+    with runner.progress(
+        len(models) * len(searches), TEXT["decoding"].get(), quiet=cfg.quiet
+    ) as bar:
         for name, model in models.items():
             greedy = None
             for label, beams, penalty in searches:
                 outputs = search(model, task, src, beams, penalty)
                 if beams == 0:
                     greedy = outputs
-                row = {"model": name, "search": label, "length_penalty": penalty,
-                       **scores(task, outputs, count)}  # fmt: skip
+                row = {
+                    "model": name,
+                    "search": label,
+                    "length_penalty": penalty,
+                    **scores(task, outputs, count),
+                }
                 if beams == 1:
                     row["same_as_greedy"] = outputs == greedy
                 rows.append(row)
@@ -647,8 +692,9 @@ def beam_table(models: dict[str, Seq2Seq], task: Task, cfg: Config) -> list[dict
 
 def pick_examples(task: Task, count: int = 3) -> list[int]:
     """Held-out examples of short, middle and long source length."""
-    order = sorted(range(len(task.held_source_tokens)),
-                   key=lambda i: (len(task.held_source_tokens[i]), i))  # fmt: skip
+    order = sorted(
+        range(len(task.held_source_tokens)), key=lambda i: (len(task.held_source_tokens[i]), i)
+    )
     return sorted({order[int(q * (len(order) - 1))] for q in (0.5, 0.8, 1.0)})[:count]
 
 
@@ -658,12 +704,17 @@ def summary_text(task: Task, outputs: dict[str, list[list[str]]], beam_rows: lis
         lines.append(" ".join(task.held_source_tokens[i]))
         for name, pieces in outputs.items():
             got = task.to_text(pieces[i])
-            verdict = (TEXT["right"].get() if got == task.references[i]
-                       else TEXT["wrong"].get(answer=task.references[i]))  # fmt: skip
+            verdict = (
+                TEXT["right"].get()
+                if got == task.references[i]
+                else TEXT["wrong"].get(answer=task.references[i])
+            )
             lines.append(f"  {name:9s} -> {got}   {verdict}")
     lines.append("")
     lines.append(f"{'model':9s} {'search':17s} {'exact':>6s} {'BLEU':>6s} {'length':>6s}")
     for row in beam_rows:
-        lines.append(f"{row['model']:9s} {row['search']:17s} {row['exact_match']:6.3f} "
-                     f"{row['bleu']:6.1f} {row['mean_length']:6.2f}")  # fmt: skip
+        lines.append(
+            f"{row['model']:9s} {row['search']:17s} {row['exact_match']:6.3f} "
+            f"{row['bleu']:6.1f} {row['mean_length']:6.2f}"
+        )
     return "\n".join(lines)
