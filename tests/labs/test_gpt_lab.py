@@ -14,6 +14,7 @@ from groundup.data.text import CharTokenizer
 from groundup.labs import gpt, runner
 from groundup.labs.runner import LabError
 from groundup.models.gpt import GPT
+from groundup.text.bpe import BPETokenizer
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +129,46 @@ def test_bad_data_files_are_lab_errors(tmp_path: Path) -> None:
     small.write_text("too short", encoding="utf-8")
     with pytest.raises(LabError, match="has 9 characters; this lab needs at least"):
         gpt.run(micro(tmp_path / "out", data=str(small)))
+
+
+def test_bpe_tokens_learn_and_report_bits_per_character(home: Path, tmp_path: Path) -> None:
+    with runner.one_torch_thread():  # tiny tensors: a second thread only waits
+        report = gpt.run(
+            micro(tmp_path, tokenizer="bpe", vocab_size=384, max_iters=120, eval_interval=60)
+        )
+    m = report.metrics
+    assert m["tokenizer"] == "bpe" and m["vocab_size"] == 384
+    # Stated margins: below uniform guessing (ln 384 ~ 5.95) and below the unigram baseline
+    # of BPE tokens (~4.9); 120 steps reach about 4.4.
+    assert m["val_loss"] < m["uniform_loss"] - 1.0
+    assert m["val_loss"] < m["unigram_val_loss"] - 0.2
+    # the merges compress: more than 1.5 characters per token (about 1.7 at 384 tokens)
+    assert m["chars_per_token"] > 1.5
+    assert m["val_perplexity"] == pytest.approx(math.exp(m["val_loss"]))
+    bits = m["val_loss"] / math.log(2) / m["chars_per_token"]
+    assert m["val_bits_per_char"] == pytest.approx(bits)
+    assert m["val_bits_per_byte"] == pytest.approx(bits)  # the corpus is ASCII
+
+    tokenizer = BPETokenizer.load(tmp_path / "model" / "tokenizer.json")
+    assert tokenizer.vocab_size == 384
+    # learned on the training split only: its encoding round-trips any text
+    assert tokenizer.decode(tokenizer.encode_ordinary("naïve café ☕")) == "naïve café ☕"
+    assert report.text.startswith("Sample:\n") and len(report.text) > 100  # decoded text
+
+
+def test_bits_per_character_of_a_char_model_is_its_loss_in_bits(tmp_path: Path) -> None:
+    data = tmp_path / "abc.txt"
+    data.write_text("grüße aus köln. " * 400, encoding="utf-8")
+    report = gpt.run(micro(tmp_path / "out", data=str(data), max_iters=20, sample_tokens=10))
+    m = report.metrics
+    assert m["chars_per_token"] == 1.0
+    assert m["val_bits_per_char"] == pytest.approx(m["val_loss"] / math.log(2))
+    # ü, ß and ö take two bytes in UTF-8: 19 bytes for 16 characters
+    assert m["val_bits_per_byte"] == pytest.approx(m["val_bits_per_char"] * 16 / 19, rel=1e-3)
+
+
+def test_unknown_tokenizers_are_lab_errors(tmp_path: Path) -> None:
+    with pytest.raises(LabError, match="tokenizer must be char or bpe"):
+        gpt.run(micro(tmp_path, tokenizer="words"))
+    with pytest.raises(LabError, match="vocab_size"):
+        gpt.run(micro(tmp_path, tokenizer="bpe", vocab_size=200))
