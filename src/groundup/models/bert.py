@@ -35,9 +35,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from groundup.files import atomic_write, atomic_write_json
-from groundup.nn.attention import MultiHeadAttention
-from groundup.nn.normalization import LayerNorm
-from groundup.text.wordpiece import WordPieceTokenizer
+from groundup.text.wordpiece import Encoding, WordPieceTokenizer
 
 ACTIVATIONS = {
     "gelu": F.gelu,  # exact: x * Phi(x)
@@ -94,7 +92,7 @@ class BertEmbeddings(nn.Module):
         self.word_embeddings = nn.Embedding(config.vocab_size, H, padding_idx=config.pad_token_id)
         self.position_embeddings = nn.Embedding(config.max_position_embeddings, H)
         self.token_type_embeddings = nn.Embedding(config.type_vocab_size, H)
-        self.norm = LayerNorm(H, eps=config.layer_norm_eps)
+        self.norm = nn.LayerNorm(H, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, input_ids: Tensor, token_type_ids: Tensor, position_ids: Tensor) -> Tensor:
@@ -106,26 +104,52 @@ class BertEmbeddings(nn.Module):
         return self.dropout(self.norm(x))
 
 
+class BertSelfAttention(nn.Module):
+    """Multi-head self-attention over all tokens, left and right; padding is masked out.
+
+    softmax(Q K^T / sqrt(d) + mask) V per head, as in groundup.nn.attention, here through
+    PyTorch's fused scaled_dot_product_attention (the same numbers, fewer passes over memory).
+    """
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        H = config.hidden_size
+        if H % config.num_attention_heads != 0:
+            raise ValueError(f"hidden_size {H} is not divisible by {config.num_attention_heads}")
+        self.num_heads = config.num_attention_heads
+        self.dropout = config.attention_probs_dropout_prob
+        self.q_proj, self.k_proj, self.v_proj = (nn.Linear(H, H) for _ in range(3))
+        self.out_proj = nn.Linear(H, H)
+
+    def forward(self, x: Tensor, mask: Tensor | None) -> Tensor:
+        """x (B, T, H); mask (B, 1, 1, T) bool, True = a real token that may be attended to."""
+        B, T, H = x.shape
+        # (B, T, H) -> (B, heads, T, H / heads): each head attends in its own subspace
+        q, k, v = (
+            proj(x).view(B, T, self.num_heads, H // self.num_heads).transpose(1, 2)
+            for proj in (self.q_proj, self.k_proj, self.v_proj)
+        )
+        p = self.dropout if self.training else 0.0
+        heads = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
+        return self.out_proj(heads.transpose(1, 2).reshape(B, T, H))
+
+
 class BertLayer(nn.Module):
     """Self-attention and a feed-forward network, each in a residual followed by LayerNorm."""
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         H, eps = config.hidden_size, config.layer_norm_eps
-        self.attention = MultiHeadAttention(
-            H, config.num_attention_heads, dropout=config.attention_probs_dropout_prob
-        )
-        self.attention_norm = LayerNorm(H, eps=eps)
+        self.attention = BertSelfAttention(config)
+        self.attention_norm = nn.LayerNorm(H, eps=eps)
         self.ffn_in = nn.Linear(H, config.intermediate_size)
         self.ffn_out = nn.Linear(config.intermediate_size, H)
-        self.ffn_norm = LayerNorm(H, eps=eps)
+        self.ffn_norm = nn.LayerNorm(H, eps=eps)
         self.activation = ACTIVATIONS[config.hidden_act]
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, x: Tensor, mask: Tensor | None) -> Tensor:
-        """x (B, T, H); mask (B, 1, T) bool, True = a real token that may be attended to."""
-        attended = self.attention(x, x, x, mask=mask)[0]
-        x = self.attention_norm(x + self.dropout(attended))
+        x = self.attention_norm(x + self.dropout(self.attention(x, mask)))
         transformed = self.ffn_out(self.activation(self.ffn_in(x)))
         return self.ffn_norm(x + self.dropout(transformed))
 
@@ -172,8 +196,12 @@ class Bert(nn.Module):
             token_type_ids = torch.zeros_like(input_ids)
         if position_ids is None:
             position_ids = torch.arange(T, device=input_ids.device).expand(B, T)
-        # Padding is hidden from every query as a key: mask (B, 1, T) broadcasts over queries.
-        mask = None if attention_mask is None else attention_mask.bool()[:, None, :]
+        # Padding is hidden from every query as a key: (B, 1, 1, T) broadcasts over the heads
+        # and the queries.
+        # Without padding there is nothing to mask (and the unmasked kernel is faster).
+        mask = None
+        if attention_mask is not None and not attention_mask.bool().all():
+            mask = attention_mask.bool()[:, None, None, :]
         x = self.embeddings(input_ids, token_type_ids, position_ids)
         hidden_states = [x]
         for layer in self.layers:
@@ -355,23 +383,18 @@ class SentenceEncoder:
     def encode(self, sentences: Sequence[str], batch_size: int = 32) -> Tensor:
         """(N, H) float embeddings of the sentences, in the order given.
 
-        Sentences are batched by length (longest first, as sentence-transformers does), so a
-        batch carries little padding; the results are put back in the input order."""
-        device = next(self.model.parameters()).device
-        order = sorted(range(len(sentences)), key=lambda i: -len(sentences[i]))
+        All sentences are tokenized first and batched by their number of tokens, so a batch
+        carries little padding (sentence-transformers sorts by characters, which pads more);
+        the results are put back in the input order."""
+        encodings = self.tokenizer.encode_batch(
+            sentences, truncation=True, max_length=self.max_seq_length
+        )
+        order = sorted(range(len(sentences)), key=lambda i: -len(encodings[i]))
         out = torch.empty(len(sentences), self.model.config.hidden_size)
+        device = next(self.model.parameters()).device
         for start in range(0, len(order), batch_size):
             chosen = order[start : start + batch_size]
-            encodings = self.tokenizer.encode_batch(
-                [sentences[i] for i in chosen],
-                truncation=True,
-                max_length=self.max_seq_length,
-                padding="longest",
-            )
-            batch = {
-                name: torch.tensor([getattr(e, name) for e in encodings], device=device)
-                for name in ("input_ids", "attention_mask", "token_type_ids")
-            }
+            batch = collate([encodings[i] for i in chosen], self.tokenizer.pad_id, device)
             hidden = self.model(**batch).last_hidden_state
             if self.pooling == "mean":
                 pooled = mean_pool(hidden, batch["attention_mask"])
@@ -381,6 +404,22 @@ class SentenceEncoder:
                 pooled = F.normalize(pooled, p=2, dim=1)
             out[chosen] = pooled.float().cpu()
         return out
+
+
+def collate(
+    encodings: Sequence[Encoding], pad_id: int, device: str | torch.device = "cpu"
+) -> dict[str, Tensor]:
+    """Encodings of any lengths -> (B, T) tensors padded on the right to the longest."""
+    T = max(len(e) for e in encodings)
+    batch = {
+        "input_ids": torch.full((len(encodings), T), pad_id, dtype=torch.long),
+        "attention_mask": torch.zeros(len(encodings), T, dtype=torch.long),
+        "token_type_ids": torch.zeros(len(encodings), T, dtype=torch.long),
+    }
+    for row, encoding in enumerate(encodings):
+        for name, tensor in batch.items():
+            tensor[row, : len(encoding)] = torch.tensor(getattr(encoding, name))
+    return {name: tensor.to(device) for name, tensor in batch.items()}
 
 
 def read_json(path: Path) -> Any:
