@@ -415,3 +415,5 @@ def test_no_attention_model_reads_the_source_only_through_the_final_state() -> N
     assert torch.equal(logits.argmax(-1), tokens)
     with pytest.raises(ValueError, match="init_size"):
         Decoder(9, 5, 6, 8, style="none", init_size=4)
+    # the dot score's width rule does not concern a decoder that attends to nothing
+    assert Seq2Seq(7, 8, 5, 6, style="none", score="dot").decoder.hidden_size == 6

@@ -265,7 +265,7 @@ class Seq2Seq(nn.Module):
         super().__init__()
         self.encoder = Encoder(src_vocab, embed_size, hidden_size, bidirectional)
         key_size = self.encoder.output_size
-        if score == "dot" and key_size != hidden_size:
+        if score == "dot" and style != "none" and key_size != hidden_size:
             # dot needs equal sizes: give the decoder the annotation width
             hidden_size = key_size
         self.decoder = Decoder(
