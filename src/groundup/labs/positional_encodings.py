@@ -301,21 +301,20 @@ def save_table(path: Path, results: dict[str, dict[int, float | None]], lengths:
 
 def plot_by_position(path: Path, curves: dict[str, Tensor], trained: int) -> Path:
     plt = runner.pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
     for kind, losses in curves.items():
-        width = max(1, len(losses) // 64)  # average neighbouring positions into ~64 points
+        width = max(1, len(losses) // 32)  # average neighbouring positions into ~32 points
         usable = len(losses) // width * width
         smooth = losses[:usable].view(-1, width).mean(dim=1)
         positions = torch.arange(len(smooth)) * width + (width - 1) / 2
         ax.plot(positions.tolist(), smooth.tolist(), label=kind)
     ax.axvline(trained - 0.5, color="grey", linestyle="--", linewidth=1)
-    ax.text(trained, ax.get_ylim()[1], " trained length", va="top", color="grey")
+    ax.text(trained, 0.02, " trained length", color="grey", transform=ax.get_xaxis_transform())
     ax.set_title("Loss at each position of the longest windows")
     ax.set_xlabel("position in the window")
     ax.set_ylabel("cross-entropy (nats per character)")
-    ax.set_yscale("log")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: curves fill the axes
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -357,7 +356,7 @@ def run(cfg: Config) -> LabReport:
     curves: dict[str, Tensor] = {}
     with runner.one_torch_thread():  # small tensors: a second thread only waits
         for kind in kinds:
-            torch.manual_seed(cfg.seed)  # the same initial weights wherever the shapes agree
+            torch.manual_seed(cfg.seed)  # every kind starts from the same seed
             model = PositionalLM(
                 tokenizer.vocab_size, kind, cfg.n_embd, cfg.n_head, cfg.n_layer, cfg.seq_len
             ).to(device)
