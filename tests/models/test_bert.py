@@ -18,6 +18,7 @@ from groundup.models.bert import (
     Bert,
     BertConfig,
     SentenceEncoder,
+    collate,
     mean_pool,
     rename,
     to_our_names,
@@ -210,3 +211,22 @@ def test_matches_sentence_transformers_embeddings(folder) -> None:
     torch.testing.assert_close(got.norm(dim=1), torch.ones(len(SENTENCES)))
     similarity = got @ got.T  # cosine similarity: the two sentences about eating are closest
     assert similarity[0].argsort(descending=True)[1] == 1
+
+
+def test_sentence_encoder_keeps_the_order_and_pools_as_asked() -> None:
+    torch.manual_seed(10)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *"abcdefghij", "##a", "##b", "##c"]
+    tokenizer = WordPieceTokenizer({t: i for i, t in enumerate(vocab)})
+    model = Bert(BertConfig(**{**small_config(), "vocab_size": len(vocab)})).eval()
+    sentences = ["a b c", "abc", "j", "a a a a a a a", "b c d e f g h i j", "cab"]
+    mean = SentenceEncoder(model, tokenizer, max_seq_length=8)
+    one_by_one = torch.cat([mean.encode([s]) for s in sentences])
+    torch.testing.assert_close(mean.encode(sentences, batch_size=4), one_by_one, atol=ATOL, rtol=0)
+    cls = SentenceEncoder(model, tokenizer, pooling="cls", normalize=False)
+    batch = collate([tokenizer.encode("a b c")], tokenizer.pad_id)
+    torch.testing.assert_close(cls.encode(["a b c"])[0], model(**batch).last_hidden_state[0, 0])
+
+
+def test_unsupported_position_embeddings_are_refused() -> None:
+    with pytest.raises(ValueError, match="absolute"):
+        BertConfig.from_dict({**small_config(), "position_embedding_type": "relative_key"})

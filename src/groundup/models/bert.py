@@ -188,17 +188,15 @@ class Bert(nn.Module):
         """input_ids (B, T); attention_mask (B, T), 1 = real token, 0 = padding; token_type_ids
         (B, T), 0 for the first text and 1 for the second (default all 0)."""
         B, T = input_ids.shape
-        if input_ids.size(1) > self.config.max_position_embeddings:
-            raise ValueError(
-                f"{T} tokens, but BERT has {self.config.max_position_embeddings} positions"
-            )
+        positions = self.config.max_position_embeddings
+        if positions < T:
+            raise ValueError(f"{T} tokens, but this BERT has {positions} positions")
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
         if position_ids is None:
             position_ids = torch.arange(T, device=input_ids.device).expand(B, T)
         # Padding is hidden from every query as a key: (B, 1, 1, T) broadcasts over the heads
-        # and the queries.
-        # Without padding there is nothing to mask (and the unmasked kernel is faster).
+        # and the queries. Without padding there is nothing to mask (a faster kernel).
         mask = None
         if attention_mask is not None and not attention_mask.bool().all():
             mask = attention_mask.bool()[:, None, None, :]
