@@ -21,6 +21,9 @@ halves the useful work, the kernel's cost depends on the implementation).
     python benchmarks/bench_gpt_scale.py           # GPT-2 124M, minutes on a CPU
     python benchmarks/bench_gpt_scale.py --quick   # a tiny model, seconds
 
+The machine may be shared, so the two models take turns, step by step, and the matmul peak
+is measured again before every round; each figure is the median over the rounds.
+
 prints JSON lines: matmul_peak, then tokens_per_s and mfu for each implementation, then
 speedup (ours / transformers').
 """
@@ -28,7 +31,6 @@ speedup (ours / transformers').
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import statistics
 import sys
@@ -52,7 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seq-len", type=int, help="tokens per row; default 256 (quick: 32)")
     parser.add_argument("--steps", type=int, help="timed steps; default 5 (quick: 2)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps first")
-    parser.add_argument("--matmul-size", type=int, help="n of the n x n peak matmul (4096)")
+    parser.add_argument("--matmul-size", type=int, help="n of the n x n peak matmul (2048)")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--no-transformers", action="store_true", help="time ours only")
     args = parser.parse_args(argv)
@@ -60,11 +62,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.batch_size = args.batch_size or (2 if quick else 4)
     args.seq_len = args.seq_len or (32 if quick else 256)
     args.steps = args.steps or (2 if quick else 5)
-    args.matmul_size = args.matmul_size or (256 if quick else 4096)
+    args.matmul_size = args.matmul_size or (256 if quick else 2048)
     return args
 
 
-def matmul_peak(n: int, repeats: int = 5) -> float:
+def matmul_peak(n: int, repeats: int = 3) -> float:
     """FLOP/s of the fastest of a few n x n fp32 matrix products (2 n^3 FLOPs each)."""
     a, b = torch.randn(n, n), torch.randn(n, n)
     torch.mm(a, b)  # warm-up: threads, caches
@@ -81,15 +83,10 @@ def flops_per_token(cfg: GPTConfig, n_params: int, seq_len: int) -> int:
     return 6 * n_params + 12 * cfg.n_layer * seq_len * cfg.n_embd
 
 
-def time_steps(step: Callable[[], None], warmup: int, steps: int) -> list[float]:
-    for _ in range(warmup):
-        step()
-    seconds = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        seconds.append(time.perf_counter() - start)
-    return seconds
+def seconds_of(step: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    step()
+    return time.perf_counter() - start
 
 
 def groundup_step(cfg: GPTConfig, x: Tensor, y: Tensor) -> tuple[Callable[[], None], nn.Module]:
@@ -149,27 +146,33 @@ def main(argv: list[str] | None = None) -> int:
     def emit(name: str, value: float, unit: str, **extra: object) -> None:
         print(json.dumps({"name": name, "value": value, "unit": unit, **common, **extra}))
 
-    peak = matmul_peak(args.matmul_size)
-    emit("matmul_peak", round(peak / 1e9, 2), "GFLOP/s", matmul_size=args.matmul_size)
-
     torch.manual_seed(0)
     x = torch.randint(0, cfg.vocab_size, (args.batch_size, args.seq_len + 1))
     x, y = x[:, :-1].contiguous(), x[:, 1:].contiguous()
-    tokens = args.batch_size * args.seq_len
-    runs = [("groundup", lambda: groundup_step(cfg, x, y))]
+    # both models in memory (about 16 bytes per parameter each with AdamW)
+    runs = {"groundup": groundup_step(cfg, x, y)}
     if not args.no_transformers:
-        runs.append(("transformers", lambda: transformers_step(cfg, x)))
+        runs["transformers"] = transformers_step(cfg, x)
+    for step, _ in runs.values():
+        for _ in range(args.warmup):
+            step()
+    peaks, seconds = [], {impl: [] for impl in runs}
+    for round_ in range(args.steps):  # the peak, then one step of each model, in turns
+        peaks.append(matmul_peak(args.matmul_size))
+        order = list(runs) if round_ % 2 == 0 else list(reversed(runs))
+        for impl in order:
+            seconds[impl].append(seconds_of(runs[impl][0]))
+
+    peak = statistics.median(peaks)
+    emit("matmul_peak", round(peak / 1e9, 2), "GFLOP/s", matmul_size=args.matmul_size)
+    tokens = args.batch_size * args.seq_len
     speed = {}
-    for impl, build in runs:
-        step, model = build()  # one model in memory at a time: 124M x 16 bytes each
+    for impl, (_, model) in runs.items():
         n_params = sum(p.numel() for p in model.parameters()) - cfg.block_size * cfg.n_embd
-        seconds = statistics.median(time_steps(step, args.warmup, args.steps))
-        speed[impl] = tokens / seconds
+        speed[impl] = tokens / statistics.median(seconds[impl])
         mfu = speed[impl] * flops_per_token(cfg, n_params, args.seq_len) / peak
         emit("tokens_per_s", round(speed[impl], 1), "tokens/s", impl=impl, params=n_params)
         emit("mfu", round(mfu, 4), "fraction of matmul peak", impl=impl)
-        del step, model
-        gc.collect()
     if "transformers" in speed:
         emit("speedup", round(speed["groundup"] / speed["transformers"], 3), "x")
     return 0
