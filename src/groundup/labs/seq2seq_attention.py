@@ -20,7 +20,8 @@ weights of a few held-out numbers, and compares greedy search with beam search o
 
 With --data DIR it reads a line-aligned parallel corpus instead (DIR/train.en and
 DIR/train.de, groundup.data.parallel), split into words by BLEU's 13a tokenizer, and reports
-BLEU on DIR/test.* (or DIR/valid.*, or the last `held_out` training pairs).
+BLEU on DIR/test.* (else DIR/valid.* or DIR/dev.*, else the last `held_out` training pairs,
+at most a fifth of them).
 """
 
 from __future__ import annotations
