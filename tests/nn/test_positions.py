@@ -3,7 +3,8 @@
 Oracles: the paper formulas written out with `math` (sinusoidal table, ALiBi slopes);
 Hugging Face transformers' LlamaRotaryEmbedding + apply_rotary_pos_emb (half layout) and
 GPT-NeoX's (partial rotary); a complex-number RoPE as in Meta's Llama reference code
-(interleaved layout); BLOOM's build_alibi_tensor; torch's scaled_dot_product_attention.
+(interleaved layout); BLOOM's build_alibi_tensor; T5Attention's relative position buckets and
+compute_bias; torch's scaled_dot_product_attention.
 
 Tolerances: float64 atol 1e-12, rtol 1e-10 (same arithmetic in another order); float32 atol
 1e-5, rtol 1e-5 (the angles are float32 on both sides, positions stay small).
@@ -19,19 +20,22 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import Tensor
-from transformers import GPTNeoXConfig, LlamaConfig
+from transformers import GPTNeoXConfig, LlamaConfig, T5Config
 from transformers.models.bloom.modeling_bloom import build_alibi_tensor
 from transformers.models.gpt_neox import modeling_gpt_neox as gpt_neox
 from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding, apply_rotary_pos_emb
+from transformers.models.t5.modeling_t5 import T5Attention
 
 from groundup.nn.positions import (
     LearnedPositions,
     PositionalSelfAttention,
+    RelativePositionBias,
     alibi_bias,
     alibi_slopes,
     apply_rope,
     biased_attention,
     causal_mask,
+    relative_position_bucket,
     rotate_half,
     rotate_interleaved,
     sinusoidal_table,
@@ -441,3 +445,67 @@ def test_rope_per_sequence_positions_broadcast_over_heads() -> None:
     rotated = apply_rope(x, positions)
     torch.testing.assert_close(rotated[0], apply_rope(x[0]), **F64)
     torch.testing.assert_close(rotated[1], apply_rope(x[1], offset=4), **F64)
+
+
+# ---------------------------------------------------------------- T5 relative bias
+
+
+@FAST
+@given(
+    bidirectional=st.booleans(),
+    num_buckets=st.sampled_from([4, 8, 32]),
+    max_distance=st.sampled_from([40, 128]),  # above the exact range, as T5 requires
+    seed=st.integers(0, 2**16),
+)
+def test_matches_transformers_t5_relative_position_bucket(
+    bidirectional: bool, num_buckets: int, max_distance: int, seed: int
+) -> None:
+    g = torch.Generator().manual_seed(seed)
+    offsets = torch.cat([torch.arange(-300, 301), torch.randint(-5000, 5000, (200,), generator=g)])
+    expected = T5Attention._relative_position_bucket(
+        offsets, bidirectional=bidirectional, num_buckets=num_buckets, max_distance=max_distance
+    )
+    got = relative_position_bucket(offsets, bidirectional, num_buckets, max_distance)
+    assert torch.equal(got, expected)
+    assert int(got.min()) >= 0 and int(got.max()) < num_buckets
+
+
+def t5_attention(heads: int, decoder: bool, num_buckets: int = 32, max_distance: int = 128):
+    config = T5Config(d_model=8 * heads, d_kv=8, num_heads=heads, is_decoder=decoder,
+                      relative_attention_num_buckets=num_buckets,
+                      relative_attention_max_distance=max_distance)  # fmt: skip
+    return T5Attention(config, has_relative_attention_bias=True)
+
+
+@pytest.mark.parametrize(("decoder", "Tq", "Tk"), [(True, 9, 9), (True, 3, 200), (False, 7, 7)])
+def test_matches_transformers_t5_compute_bias(decoder: bool, Tq: int, Tk: int) -> None:
+    """Values and the gradient with respect to the bucket table, also with cached keys."""
+    ours = RelativePositionBias(3, num_buckets=16, max_distance=64, bidirectional=not decoder)
+    theirs = t5_attention(3, decoder, num_buckets=16, max_distance=64)
+    with torch.no_grad():
+        theirs.relative_attention_bias.weight.copy_(randn(16, 3, seed=21))
+        ours.embedding.weight.copy_(theirs.relative_attention_bias.weight)
+    weights = randn(3, Tq, Tk, seed=22)
+    got, expected = ours(Tq, Tk), theirs.compute_bias(Tq, Tk, past_seen_tokens=Tk - Tq)[0]
+    torch.testing.assert_close(got, expected, rtol=0, atol=0)  # a lookup: exactly equal
+    (got * weights).sum().backward()
+    (expected * weights).sum().backward()
+    torch.testing.assert_close(
+        ours.embedding.weight.grad, theirs.relative_attention_bias.weight.grad, **F32
+    )
+
+
+def test_t5_positional_self_attention_matches_sdpa_with_t5_bias_and_extrapolates() -> None:
+    torch.manual_seed(0)
+    layer = PositionalSelfAttention(12, 3, "t5")
+    x = randn(2, 300, 12, seed=23)  # past max_distance 128: the last bucket covers the rest
+    E, h, d, T = 12, 3, 4, 300
+    q, k, v = F.linear(x, layer.qkv.weight, layer.qkv.bias).split(E, dim=-1)
+    q, k, v = (t.reshape(2, T, h, d).transpose(1, 2) for t in (q, k, v))
+    t5 = t5_attention(3, decoder=True)
+    with torch.no_grad():
+        t5.relative_attention_bias.weight.copy_(layer.relative.embedding.weight)
+    attn_mask = t5.compute_bias(T, T)[0].masked_fill(~causal_mask(T, T), float("-inf"))
+    heads = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
+    expected = F.linear(heads.transpose(1, 2).reshape(2, T, E), layer.out.weight, layer.out.bias)
+    torch.testing.assert_close(layer(x), expected, **F32)

@@ -12,8 +12,10 @@ stays the same. Four common ways to tell the model where each token sits:
   difference of their angles, so attention scores see relative positions only.
 - ALiBi (Press, Smith & Lewis 2021, "Train Short, Test Long"): no embedding at all; add
   -m * (i - j) to the score of query i and key j, with one slope m per head.
+- T5's relative bias (Raffel et al. 2020, after Shaw et al. 2018): a learned scalar per head
+  and bucket of the offset j - i, added to the score; far offsets share log-spaced buckets.
 
-The first two act on the input of the model, the last two inside every attention layer.
+The first two act on the input of the model, the last three inside every attention layer.
 `PositionalSelfAttention` at the end wires each kind into one causal attention layer.
 """
 
@@ -25,7 +27,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-PositionKind = Literal["none", "sinusoidal", "learned", "rope", "alibi"]
+PositionKind = Literal["none", "sinusoidal", "learned", "rope", "alibi", "t5"]
 RopeLayout = Literal["half", "interleaved"]
 
 # ---------------------------------------------------------------- sinusoidal (absolute, fixed)
@@ -189,6 +191,68 @@ def alibi_bias(num_heads: int, num_queries: int, num_keys: int | None = None) ->
     return bias.to(torch.get_default_dtype())
 
 
+# ---------------------------------------------------------------- T5 bias (relative, learned)
+
+
+def relative_position_bucket(
+    relative_position: Tensor,
+    bidirectional: bool = True,
+    num_buckets: int = 32,
+    max_distance: int = 128,
+) -> Tensor:
+    """Bucket in [0, num_buckets) of each offset key - query, as in T5 (Mesh TensorFlow).
+
+    Per direction, half of the buckets hold one small distance each (0, 1, 2, ...); the other
+    half cover distances up to max_distance in logarithmically wider steps, and every distance
+    beyond shares the last bucket, so any length maps to a trained bucket. A decoder
+    (bidirectional=False) sees only the past: offsets > 0 fall into bucket 0 with the diagonal.
+    """
+    buckets = torch.zeros_like(relative_position)
+    if bidirectional:
+        num_buckets //= 2
+        buckets = buckets + (relative_position > 0).long() * num_buckets  # keys ahead: upper half
+        distance = relative_position.abs()
+    else:
+        distance = -torch.clamp(relative_position, max=0)
+    max_exact = num_buckets // 2
+    # max_exact -> bucket max_exact, max_distance -> num_buckets; the same float steps as T5's
+    # code, so the floor lands in the same bucket. clamp(min=1): log(0) is never selected anyway.
+    scaled = torch.log(distance.clamp(min=1).float() / max_exact) / math.log(
+        max_distance / max_exact
+    )
+    large = (max_exact + (scaled * (num_buckets - max_exact)).long()).clamp(max=num_buckets - 1)
+    return buckets + torch.where(distance < max_exact, distance, large)
+
+
+class RelativePositionBias(nn.Module):
+    """T5's learned bias: one scalar per head and offset bucket, added to the attention scores."""
+
+    def __init__(
+        self,
+        num_heads: int,
+        num_buckets: int = 32,
+        max_distance: int = 128,
+        bidirectional: bool = False,
+    ) -> None:
+        super().__init__()
+        self.num_buckets, self.max_distance = num_buckets, max_distance
+        self.bidirectional = bidirectional
+        self.embedding = nn.Embedding(num_buckets, num_heads)
+        nn.init.normal_(self.embedding.weight, std=0.02)  # start close to no bias at all
+
+    def forward(self, num_queries: int, num_keys: int | None = None) -> Tensor:
+        """(num_heads, Tq, Tk); queries are the last Tq of the Tk positions, as in alibi_bias."""
+        num_keys = num_queries if num_keys is None else num_keys
+        device = self.embedding.weight.device
+        query_positions = torch.arange(num_keys - num_queries, num_keys, device=device)
+        key_positions = torch.arange(num_keys, device=device)
+        offset = key_positions[None, :] - query_positions[:, None]  # (Tq, Tk): j - i
+        bucket = relative_position_bucket(
+            offset, self.bidirectional, self.num_buckets, self.max_distance
+        )
+        return self.embedding(bucket).permute(2, 0, 1)
+
+
 # ---------------------------------------------------------------- one attention call, any kind
 
 
@@ -222,6 +286,7 @@ class PositionalSelfAttention(nn.Module):
     embeddings; in a stack, add them once at the bottom and use kind "none" above).
     kind "rope": queries and keys are rotated after the projections.
     kind "alibi": the linear bias is added to the scores.
+    kind "t5": T5's learned bucketed bias is added to the scores.
     kind "none": no positions at all (the causal mask still leaks some order).
 
     Only "learned" has a length limit (max_len); the others run on any length, which is what
@@ -240,12 +305,13 @@ class PositionalSelfAttention(nn.Module):
         super().__init__()
         if embed_dim % num_heads != 0:
             raise ValueError(f"embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
-        if kind not in ("none", "sinusoidal", "learned", "rope", "alibi"):
+        if kind not in ("none", "sinusoidal", "learned", "rope", "alibi", "t5"):
             raise ValueError(f"unknown position kind {kind!r}")
         self.embed_dim, self.num_heads, self.kind = embed_dim, num_heads, kind
         self.head_dim = embed_dim // num_heads
         self.theta, self.rope_layout = theta, rope_layout
         self.learned = LearnedPositions(max_len, embed_dim) if kind == "learned" else None
+        self.relative = RelativePositionBias(num_heads) if kind == "t5" else None
         self.qkv = nn.Linear(embed_dim, 3 * embed_dim)
         self.out = nn.Linear(embed_dim, embed_dim)
 
@@ -263,5 +329,7 @@ class PositionalSelfAttention(nn.Module):
             k = apply_rope(k, theta=self.theta, layout=self.rope_layout)
         elif self.kind == "alibi":
             bias = alibi_bias(self.num_heads, T).to(x)  # (h, T, T), broadcasts over the batch
+        elif self.relative is not None:
+            bias = self.relative(T).to(x)
         heads = biased_attention(q, k, v, bias, causal_mask(T, T, x.device))  # (B, h, T, d_h)
         return self.out(heads.transpose(1, 2).reshape(B, T, E))
