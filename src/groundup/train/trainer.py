@@ -214,8 +214,12 @@ class Trainer:
         for i, (xs, ys) in enumerate(zip(x.chunk(k), y.chunk(k), strict=True)):
             # each micro-batch is split evenly: the mean over ranks is the batch mean
             xs, ys = xs.chunk(self.world_size)[self.rank], ys.chunk(self.world_size)[self.rank]
-            # DDP averages gradients across ranks in every backward; the last one is enough
-            skip_sync = i < k - 1 and hasattr(self.model, "no_sync")
+            # DDP and FSDP average gradients across ranks in every backward; the last one is
+            # enough, since only the sum over the micro-batches matters
+            last = i == k - 1
+            if hasattr(self.model, "set_requires_gradient_sync"):  # FSDP
+                self.model.set_requires_gradient_sync(last)
+            skip_sync = not last and hasattr(self.model, "no_sync")  # DDP
             with self.model.no_sync() if skip_sync else nullcontext():
                 with autocast(self.device):
                     _, loss = self.forward(xs.to(self.device), ys.to(self.device))
