@@ -1,0 +1,1 @@
+"""Fine-tuning a pretrained encoder: schedules, heads, data formats and metrics per task."""
