@@ -178,7 +178,7 @@ def train(args: argparse.Namespace, device: torch.device) -> int:
     if rank == 0:
         atomic_write(out / "model.pt", lambda tmp: torch.save(state, tmp))
         summary = {
-            "strategy": "fsdp" if args.fsdp else "ddp" if world_size > 1 else "single",
+            "strategy": "single" if world_size == 1 else "fsdp" if args.fsdp else "ddp",
             "world_size": world_size,
             "backend": dist.get_backend() if dist.is_initialized() else None,
             "steps": result.steps,
