@@ -23,14 +23,15 @@ def report(tmp_path_factory):
 def test_every_kind_beats_the_unigram_model_at_the_trained_length(report) -> None:
     m = report.metrics
     assert m["trained_length"] == 32
-    for kind in ("none", "sinusoidal", "learned", "rope", "alibi"):
+    for kind in ("none", "sinusoidal", "learned", "rope", "alibi", "t5"):
         assert m[f"loss_{kind}_32"] < m["unigram_loss"] - 0.4  # nats per character
 
 
-def test_alibi_keeps_its_loss_at_two_and_four_times_the_trained_length(report) -> None:
+def test_alibi_and_t5_keep_their_loss_at_two_and_four_times_the_trained_length(report) -> None:
     m = report.metrics
-    assert m["loss_alibi_64"] < 1.02 * m["loss_alibi_32"]
-    assert m["loss_alibi_128"] < 1.02 * m["loss_alibi_32"]
+    for kind in ("alibi", "t5"):
+        assert m[f"loss_{kind}_64"] < 1.02 * m[f"loss_{kind}_32"]
+        assert m[f"loss_{kind}_128"] < 1.02 * m[f"loss_{kind}_32"]
 
 
 def test_sinusoidal_positions_get_worse_past_the_trained_length(report) -> None:
@@ -48,7 +49,7 @@ def test_learned_positions_are_not_available_past_the_trained_length(report) -> 
 def test_writes_table_and_plots(report) -> None:
     out = report.out_dir
     rows = list(csv.DictReader((out / "extrapolation.csv").open()))
-    assert [r["kind"] for r in rows] == ["none", "sinusoidal", "learned", "rope", "alibi"]
+    assert [r["kind"] for r in rows] == ["none", "sinusoidal", "learned", "rope", "alibi", "t5"]
     assert list(rows[0]) == ["kind", "loss_32", "loss_64", "loss_128"]
     assert rows[2]["loss_64"] == "n/a"
     for name in ("extrapolation.png", "loss_by_position.png", "config.json"):
@@ -60,7 +61,7 @@ def test_writes_table_and_plots(report) -> None:
 
 def test_only_the_learned_model_has_a_length_limit() -> None:
     idx = torch.randint(0, 7, (2, 20))
-    for kind in ("none", "sinusoidal", "rope", "alibi"):
+    for kind in ("none", "sinusoidal", "rope", "alibi", "t5"):
         model = PositionalLM(7, kind, n_embd=16, n_head=2, n_layer=1, max_len=8)
         assert model.max_length() is None
         assert model(idx).shape == (2, 20, 7)
@@ -80,6 +81,8 @@ def test_bad_settings_and_data(tmp_path: Path) -> None:
         run(config(kinds="rope,xpos"))
     with pytest.raises(runner.LabError, match="even"):
         run(config(n_embd=30, n_head=2))
+    with pytest.raises(runner.LabError, match="t5_max_distance"):
+        run(config(t5_max_distance=16))  # T5's log buckets would divide by log(16/16) = 0
     with pytest.raises(runner.LabError, match="eval_chars"):
         run(config(eval_chars=64, eval_lengths="32,128"))
     small = tmp_path / "small.txt"

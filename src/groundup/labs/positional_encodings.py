@@ -1,6 +1,6 @@
 """Lab `positional-encodings`: train short, test long.
 
-Five small causal character language models differ in one thing only, how they learn where a
+Six small causal character language models differ in one thing only, how they learn where a
 token sits (groundup.nn.positions):
 
 - none: no position information at all (the causal mask alone leaks some order)
@@ -8,6 +8,10 @@ token sits (groundup.nn.positions):
 - learned: one trained vector per position 0..seq_len-1 added to the token embeddings
 - rope: queries and keys rotated by their position in every attention layer
 - alibi: a linear distance penalty added to the attention scores in every layer
+- t5: a learned penalty per head and bucket of distances (T5), added to the scores in every
+  layer; distances of t5_max_distance and more share the last bucket. T5 trained on 512
+  tokens with max_distance 128, so every bucket was trained; the default here keeps that
+  relation (32 < 64). Set it above seq_len to see what untrained buckets do.
 
 Each trains on windows of `seq_len` characters of the embedded corpus (or --data FILE) with the
 same seed, the same batches and the same number of steps. Then every model reads the same
@@ -43,21 +47,22 @@ from groundup.nn.positions import (
 )
 
 LAB = "positional_encodings"
-KINDS: tuple[str, ...] = ("none", "sinusoidal", "learned", "rope", "alibi")
+KINDS: tuple[str, ...] = ("none", "sinusoidal", "learned", "rope", "alibi", "t5")
 
 
 @dataclass
 class Config(LabConfig):
-    kinds: str = "none,sinusoidal,learned,rope,alibi"
+    kinds: str = "none,sinusoidal,learned,rope,alibi,t5"
     max_chars: int = 400_000  # 0: the whole text
     n_layer: int = 2
     n_head: int = 4
     n_embd: int = 64
     seq_len: int = 64  # the training context: every model sees only this many characters
     batch_size: int = 32
-    steps: int = 550
+    steps: int = 480
     lr: float = 3e-3
     grad_clip: float = 1.0
+    t5_max_distance: int = 32  # > 16 (the exact buckets); < seq_len so the last bucket trains
     eval_lengths: str = "64,128,256,512"
     eval_chars: int = 8192  # validation characters read at every length (whole windows)
 
@@ -70,6 +75,7 @@ PRESETS: dict[str, dict] = {
         "seq_len": 32,
         "batch_size": 16,
         "steps": 250,
+        "t5_max_distance": 24,
         "eval_lengths": "32,64,128",
         "eval_chars": 2048,
     },
@@ -88,13 +94,17 @@ PRESETS: dict[str, dict] = {
 
 FIELD_HELP: dict[str, Msg] = {
     "kinds": Msg(
-        "position schemes to compare, comma-separated: none, sinusoidal, learned, rope, alibi",
+        "position schemes to compare, comma-separated: none, sinusoidal, learned, rope, alibi, t5",
         "zu vergleichende Positionsverfahren, durch Kommas getrennt: none, sinusoidal, "
-        "learned, rope, alibi",
+        "learned, rope, alibi, t5",
     ),
     "max_chars": Msg(
         "use only the first max_chars characters of the text (0: all of it)",
         "nur die ersten max_chars Zeichen des Textes verwenden (0: den ganzen Text)",
+    ),
+    "t5_max_distance": Msg(
+        "distance from which the t5 kind puts every offset in its last bucket (above 16)",
+        "Abstand, ab dem die Variante t5 jeden Abstand in ihren letzten Bucket legt (über 16)",
     ),
     "eval_lengths": Msg(
         "window lengths the trained models are evaluated at, comma-separated",
@@ -147,6 +157,8 @@ def check_config(cfg: Config) -> tuple[list[str], list[int]]:
         problems.append("max_chars must be >= 0")
     if cfg.lr <= 0 or cfg.grad_clip <= 0:
         problems.append("lr and grad_clip must be > 0")
+    if cfg.t5_max_distance <= 16:
+        problems.append("t5_max_distance must be > 16, beyond the 16 one-distance buckets")
     if problems:
         raise LabError(BAD_SETTING.get(detail="; ".join(problems)))
     lengths = parse_lengths(cfg.eval_lengths)
@@ -163,10 +175,10 @@ def check_config(cfg: Config) -> tuple[list[str], list[int]]:
 class Block(nn.Module):
     """Pre-LayerNorm Transformer block (as in models/gpt.py) around a PositionalSelfAttention."""
 
-    def __init__(self, n_embd: int, n_head: int, kind: PositionKind) -> None:
+    def __init__(self, n_embd: int, n_head: int, kind: PositionKind, t5_max_distance: int) -> None:
         super().__init__()
         self.ln_1 = nn.LayerNorm(n_embd)
-        self.attn = PositionalSelfAttention(n_embd, n_head, kind)
+        self.attn = PositionalSelfAttention(n_embd, n_head, kind, t5_max_distance=t5_max_distance)
         self.ln_2 = nn.LayerNorm(n_embd)
         self.mlp = nn.Sequential(
             nn.Linear(n_embd, 4 * n_embd), nn.GELU(), nn.Linear(4 * n_embd, n_embd)
@@ -181,12 +193,19 @@ class PositionalLM(nn.Module):
     """A small causal character LM whose only difference between kinds is the positions.
 
     Absolute kinds (sinusoidal, learned) add their vectors once, to the token embeddings, and
-    the attention layers run without positions; relative kinds (rope, alibi) act inside every
-    attention layer, as in Llama and BLOOM.
+    the attention layers run without positions; relative kinds (rope, alibi, t5) act inside
+    every attention layer, as in Llama, BLOOM and T5.
     """
 
     def __init__(
-        self, vocab_size: int, kind: str, n_embd: int, n_head: int, n_layer: int, max_len: int
+        self,
+        vocab_size: int,
+        kind: str,
+        n_embd: int,
+        n_head: int,
+        n_layer: int,
+        max_len: int,
+        t5_max_distance: int = 128,
     ) -> None:
         super().__init__()
         self.kind = kind
@@ -198,8 +217,10 @@ class PositionalLM(nn.Module):
             self.learned = LearnedPositions(max_len, n_embd)
             # GPT-2 draws token and position vectors at one scale; match the tokens' here.
             nn.init.normal_(self.learned.embedding.weight, std=1.0)
-        inner: PositionKind = kind if kind in ("rope", "alibi") else "none"  # type: ignore[assignment]
-        self.blocks = nn.ModuleList(Block(n_embd, n_head, inner) for _ in range(n_layer))
+        inner: PositionKind = kind if kind in ("rope", "alibi", "t5") else "none"  # type: ignore[assignment]
+        self.blocks = nn.ModuleList(
+            Block(n_embd, n_head, inner, t5_max_distance) for _ in range(n_layer)
+        )
         self.ln_f = nn.LayerNorm(n_embd)
         self.head = nn.Linear(n_embd, vocab_size)
 
@@ -358,8 +379,9 @@ def run(cfg: Config) -> LabReport:
         for kind in kinds:
             torch.manual_seed(cfg.seed)  # every kind starts from the same seed
             model = PositionalLM(
-                tokenizer.vocab_size, kind, cfg.n_embd, cfg.n_head, cfg.n_layer, cfg.seq_len
-            ).to(device)
+                tokenizer.vocab_size, kind, cfg.n_embd, cfg.n_head, cfg.n_layer, cfg.seq_len,
+                cfg.t5_max_distance,
+            ).to(device)  # fmt: skip
             metrics[f"train_loss_{kind}"] = round(train(model, train_ids, cfg, log, device), 4)
             model.eval()
             results[kind] = {}

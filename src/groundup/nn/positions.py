@@ -286,7 +286,8 @@ class PositionalSelfAttention(nn.Module):
     embeddings; in a stack, add them once at the bottom and use kind "none" above).
     kind "rope": queries and keys are rotated after the projections.
     kind "alibi": the linear bias is added to the scores.
-    kind "t5": T5's learned bucketed bias is added to the scores.
+    kind "t5": T5's learned bucketed bias is added to the scores; offsets of t5_max_distance
+    and more share the last bucket, which is trained only if the training sequences reach it.
     kind "none": no positions at all (the causal mask still leaks some order).
 
     Only "learned" has a length limit (max_len); the others run on any length, which is what
@@ -301,6 +302,7 @@ class PositionalSelfAttention(nn.Module):
         max_len: int = 512,
         theta: float = 10000.0,
         rope_layout: RopeLayout = "half",
+        t5_max_distance: int = 128,
     ) -> None:
         super().__init__()
         if embed_dim % num_heads != 0:
@@ -311,7 +313,9 @@ class PositionalSelfAttention(nn.Module):
         self.head_dim = embed_dim // num_heads
         self.theta, self.rope_layout = theta, rope_layout
         self.learned = LearnedPositions(max_len, embed_dim) if kind == "learned" else None
-        self.relative = RelativePositionBias(num_heads) if kind == "t5" else None
+        self.relative = (
+            RelativePositionBias(num_heads, max_distance=t5_max_distance) if kind == "t5" else None
+        )
         self.qkv = nn.Linear(embed_dim, 3 * embed_dim)
         self.out = nn.Linear(embed_dim, embed_dim)
 
