@@ -155,6 +155,19 @@ def test_run_missing_data_file_is_a_clear_error(
     assert code == 1 and "nope.txt" in err
 
 
+def test_run_a_text_lab_on_a_folder_says_to_pass_the_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Folders pass the CLI's existence check (parallel corpora and GLUE folders are folders);
+    # a lab that reads one text file then says what it wants.
+    folder, out = tmp_path / "corpus", str(tmp_path / "out")
+    folder.mkdir()
+    code, _, err = run(
+        capsys, "run", "gpt", "--preset", "micro", "--data", str(folder), "--out", out
+    )
+    assert code == 1 and "folder" in err and "Traceback" not in err
+
+
 def test_run_a_lab_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = run(
         capsys, "run", "attention", "--preset", "micro", "--out", str(tmp_path), "--quiet"

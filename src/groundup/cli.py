@@ -436,7 +436,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     preset = lab_args.pop("preset")
     try:
         cfg = runner.make_config(lab.Config, lab.PRESETS, preset, **lab_args)
-        if cfg.data is not None and not Path(cfg.data).is_file():
+        if cfg.data is not None and not Path(cfg.data).exists():
             raise runner.LabError(t("error.data_missing", file=cfg.data))
         out = runner.default_out(cfg, args.lab)
         console.print(

@@ -79,8 +79,8 @@ MESSAGES: dict[str, Msg] = {
         "Die Datei {file} existiert nicht. Legen Sie sie zuerst mit `groundup exercise {step}` an oder geben Sie --file an.",
     ),
     "error.data_missing": Msg(
-        "The data file {file} does not exist. Pass an existing UTF-8 text file with --data.",
-        "Die Datendatei {file} existiert nicht. Geben Sie mit --data eine vorhandene UTF-8-Textdatei an.",
+        "The data path {file} does not exist. Pass an existing file or folder with --data (the lab's help says which format it reads).",
+        "Der Datenpfad {file} existiert nicht. Geben Sie mit --data eine vorhandene Datei oder einen vorhandenen Ordner an (die Hilfe des Labs nennt das Format).",
     ),
     "error.bad_value": Msg(
         "Option --{option}: '{value}' is not valid; choose {kind}.",
@@ -229,6 +229,10 @@ MESSAGES: dict[str, Msg] = {
     "data.bad_hash": Msg(
         "The download of {name} has sha256 {got}, expected {expected}; it was discarded.",
         "Der Download von {name} hat sha256 {got}, erwartet war {expected}; er wurde verworfen.",
+    ),
+    "data.is_folder": Msg(
+        "{file} is a folder, but this lab reads one UTF-8 text file: pass the file itself with --data.",
+        "{file} ist ein Ordner, dieses Lab liest aber eine einzelne UTF-8-Textdatei: Geben Sie die Datei selbst mit --data an.",
     ),
     "data.not_text": Msg(
         "{file} is not UTF-8 text (byte {pos}). Pass a UTF-8 text file.",

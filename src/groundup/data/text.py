@@ -24,6 +24,8 @@ class TextFileError(ValueError):
 
 def read_text(path: str | Path, min_chars: int = 1) -> str:
     path = Path(path)
+    if path.is_dir():
+        raise TextFileError(t("data.is_folder", file=path))
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
