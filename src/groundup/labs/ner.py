@@ -51,8 +51,8 @@ class Config(LabConfig):
     eval_sentences: int = 240  # dev and test each
     epochs: int = 3
     batch_size: int = 16
-    lr: float = 1e-4  # the pretrained encoder
-    random_lr: float = 5e-4  # the randomly initialised one needs larger steps
+    lr: float = 3e-4  # the pretrained encoder
+    random_lr: float = 1e-3  # the randomly initialised one needs larger steps
     max_length: int = 64
     layer_decay: float = 0.9
     label_all: bool = False  # label every sub-token (B-X continued as I-X), not just the first
