@@ -2,7 +2,7 @@
 
 1. The task: English news-style sentences generated from templates, with people,
    places and organisations whose names are made up from syllables (so no model has seen
-   them), many of them several words long ("Port Velmar", "Bank of Ostrava Torn"). The
+   them), many of them several words long ("Port Velmar", "Bank of Dorquin"). The
    test split uses only names that never occur in training: the tagger must read the
    context and the shape of the words, not remember names. With --data FOLDER a CoNLL
    folder (CoNLL-2003: train.txt, valid.txt, test.txt; WNUT-17 file names work too).
