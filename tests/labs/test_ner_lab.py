@@ -70,3 +70,15 @@ def test_conll_folder_and_refusals(tmp_path) -> None:
         run(micro(tmp_path / "c", data=str(tmp_path / "missing")))
     with pytest.raises(LabError):
         run(micro(tmp_path / "d", layer_decay=0.0))
+
+
+def test_every_setting_is_explained() -> None:
+    import dataclasses
+
+    from groundup.i18n import LAB_FIELDS
+    from groundup.labs import ner
+
+    own = {f.name for f in dataclasses.fields(Config)} - {"preset", "seed", "device", "out",
+                                                          "data", "quiet"}  # fmt: skip
+    assert own - set(LAB_FIELDS) <= set(ner.FIELD_HELP)
+    assert all(msg.en != msg.de for msg in ner.FIELD_HELP.values())
