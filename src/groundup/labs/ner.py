@@ -252,6 +252,7 @@ def save_plots(out: Path, histories: dict, confusion: dict, kinds: list[str]) ->
         left.plot(range(1, len(history["loss"]) + 1), history["loss"], label=name, alpha=0.8)
         epochs = range(1, len(history["dev_f1"]) + 1)
         right.plot(epochs, history["dev_f1"], marker="o", label=name)
+        right.set_xticks(list(epochs))
     left.set(title="training loss", xlabel="step", ylabel="cross-entropy", yscale="log")
     right.set(title="dev entity F1", xlabel="epoch", ylabel="F1", ylim=(0, 1.02))
     for ax in (left, right):
@@ -267,7 +268,9 @@ def save_plots(out: Path, histories: dict, confusion: dict, kinds: list[str]) ->
     ax.imshow([[v / max(1, sum(row)) for v in row] for row in grid], cmap="Blues", vmin=0, vmax=1)
     for i, row in enumerate(grid):
         for j, value in enumerate(row):
-            ax.text(j, i, str(value), ha="center", va="center", fontsize=8)
+            dark = value > 0.5 * max(1, sum(row))
+            ax.text(j, i, str(value), ha="center", va="center", fontsize=8,
+                    color="white" if dark else "black")  # fmt: skip
     ax.set_xticks(range(len(names)), names)
     ax.set_yticks(range(len(names)), names)
     ax.set(title="words: true type (rows) vs predicted", xlabel="predicted", ylabel="true")
