@@ -526,3 +526,9 @@ def test_fine_tune_learns_a_position_rule() -> None:
     assert len(losses) == 12 * 4
     first, last = sum(losses[:4]) / 4, sum(losses[-4:]) / 4
     assert first > 2.0 and last < 0.5 * first, (first, last)
+    # on_epoch returning True (e.g. EarlyStopping.step) ends training after that epoch
+    epochs_seen: list[int] = []
+    stopped = fine_tune(
+        model, features, epochs=5, batch_size=16, on_epoch=lambda e: epochs_seen.append(e) or e == 1
+    )
+    assert epochs_seen == [0, 1] and len(stopped) == 2 * 4

@@ -8,7 +8,8 @@
    tokens (groundup.finetune.qa); an answer outside a window points at [CLS].
 3. Two models with the same architecture: all-MiniLM-L6-v2's pretrained encoder with a new
    span head, and the same network with random weights. Both are fine-tuned with warm-up
-   and linear decay, evaluated after every epoch with the official SQuAD exact match and F1.
+   and linear decay, evaluated after every epoch with the official SQuAD exact match and F1;
+   training stops early when F1 has not improved for `patience` epochs.
 4. Plots: the training loss of both, F1 per epoch, and the start/end probabilities over one
    held-out context.
 With --data FILE: a SQuAD v1.1 JSON; training uses the first `train_articles` articles,
@@ -36,6 +37,7 @@ from groundup.finetune.qa import (
     read_squad,
     split_articles,
 )
+from groundup.finetune.schedule import EarlyStopping
 from groundup.i18n import Msg
 from groundup.labs import runner
 from groundup.labs.runner import LabConfig, LabError, LabReport
@@ -57,6 +59,7 @@ class Config(LabConfig):
     max_length: int = 64
     stride: int = 16
     epochs: int = 4
+    patience: int = 2  # stop when held-out F1 has not improved for this many epochs
     batch_size: int = 16
     lr: float = 1e-4
     random_lr: float = 3e-4  # the randomly initialised network
@@ -112,6 +115,10 @@ FIELD_HELP: dict[str, Msg] = {
     "stride": Msg(
         "context tokens shared by neighbouring windows of a long context",
         "Kontext-Tokens, die sich benachbarte Fenster eines langen Kontexts teilen",
+    ),
+    "patience": Msg(
+        "epochs without a better held-out F1 before training stops early",
+        "Epochen ohne besseres F1 auf den zurückgehaltenen Fragen, bevor das Training abbricht",
     ),
     "random_lr": Msg(
         "peak learning rate of the randomly initialised network",
@@ -299,6 +306,7 @@ def train_one(
         log.log(model=name, epoch=epoch, exact_match=scores["exact_match"], f1=scores["f1"])
 
     score(0)
+    stopper = EarlyStopping(cfg.patience, mode="max")
     steps = cfg.epochs * -(-len(train_features) // cfg.batch_size)
     with runner.progress(steps, name, cfg.quiet) as bar:
 
@@ -308,7 +316,7 @@ def train_one(
 
         def on_epoch(epoch: int) -> bool:
             score(epoch + 1)
-            return False
+            return stopper.step(curves["f1"][-1])
 
         curves["loss"] = fine_tune(
             model,
@@ -414,6 +422,7 @@ def run(cfg: Config) -> LabReport:
         metrics[f"{name}_em"] = round(c["em"][-1], 2)
         metrics[f"{name}_f1"] = round(c["f1"][-1], 2)
         metrics[f"{name}_f1_before"] = round(c["f1"][0], 2)
+        metrics[f"{name}_epochs"] = len(c["f1"]) - 1  # fewer than cfg.epochs: stopped early
         metrics[f"{name}_first_loss"] = round(c["loss"][0], 4)
         metrics[f"{name}_last_loss"] = round(sum(c["loss"][-5:]) / len(c["loss"][-5:]), 4)
         lines.append(
