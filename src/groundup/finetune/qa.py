@@ -89,7 +89,7 @@ def parse_squad(raw: Any, source: str = "<data>") -> list[list[Example]]:
                 raise fail(where, 'expected a "qas" list of questions')
             context = paragraph["context"]
             for qa in paragraph["qas"]:
-                examples.append(parse_question(qa, context, title, f"{where}", fail))
+                examples.append(parse_question(qa, context, title, where, fail))
         articles.append(examples)
     return articles
 
