@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     cut = sum(len(e.input_ids) == args.max_length for e in encoded["test"])
     common = {"data": data.name, "train": len(splits["train"]), "test": len(splits["test"]),
               "epochs": args.epochs, "max_length": args.max_length, "threads": args.threads,
-              "model": folder.name}  # fmt: skip
+              "model": args.model or "all-MiniLM-L6-v2"}  # fmt: skip
     emit("test_sentences_truncated", cut, "", **common)
     threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
