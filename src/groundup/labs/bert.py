@@ -67,19 +67,19 @@ SENTENCES = (
 @dataclass
 class Config(LabConfig):
     max_chars: int = 400_000  # 0: the whole text
-    vocab: int = 2000
+    vocab: int = 1000
     d_model: int = 128
     n_heads: int = 4
     n_layers: int = 2
     seq_len: int = 64  # [CLS] A [SEP] B [SEP] is cut to this many tokens
-    steps: int = 400
+    steps: int = 1200
     batch_size: int = 32
-    lr: float = 1e-3
-    warmup_iters: int = 40
+    lr: float = 2e-3
+    warmup_iters: int = 100
     weight_decay: float = 0.01
     mlm_probability: float = 0.15
     nsp: bool = True
-    eval_every: int = 50
+    eval_every: int = 100
     paragraphs_per_document: int = 8
     model: str = ""  # a BERT sentence-transformers folder; "" = the bundled all-MiniLM-L6-v2
 
