@@ -1,0 +1,402 @@
+"""DeBERTa-v2 (He et al. 2021): a BERT-style encoder whose attention keeps content and
+position apart.
+
+BERT adds a position vector to every word vector once, at the bottom, and lets attention
+sort the mixture out. DeBERTa never adds positions to the tokens. Instead, every layer scores
+a pair (query i, key j) with three dot products, each with its own projection:
+
+    content -> content    q_i . k_j                      what i is looking for vs what j is
+    content -> position   q_i . Kr[delta(i, j)]          what i is looking for vs where j is
+    position -> content   k_j . Qr[delta(i, j)]          what j is vs where i sits from it
+
+    score(i, j) = (sum of the terms) / sqrt(d * (1 + number of position terms))
+
+delta(i, j) is the relative distance i - j, clipped to a window of `span` on either side
+and turned into a row of a shared table of relative embeddings (2 * span rows). Kr and Qr
+are that table pushed through the key and query projections (`share_att_key`, as in
+DeBERTa-v3) or through extra ones (pos_key_proj, pos_query_proj). The larger denominator
+keeps the sum of up to three dot products at the variance of one.
+
+DeBERTa-v2 buckets long distances logarithmically: distances up to span/2 keep their own
+row, larger ones share rows that grow wider with distance, up to max_relative_positions.
+
+Parameter names follow transformers' DebertaV2 modules (query_proj, attention.self,
+attention.output.LayerNorm, encoder.rel_embeddings, ...), so a state_dict copies by name
+between `DebertaV2Model` here and `transformers.DebertaV2Model`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+ACTIVATIONS = {
+    "gelu": F.gelu,
+    "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
+    "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
+    "relu": F.relu,
+}
+
+
+@dataclass
+class DebertaV2Config:
+    """The fields of transformers' DebertaV2Config that shape the model.
+
+    Defaults are those of DeBERTa-v3-base: relative attention with both position terms,
+    256 log buckets, keys shared with the content projections, no absolute positions.
+    """
+
+    vocab_size: int = 128100
+    hidden_size: int = 768
+    num_hidden_layers: int = 12
+    num_attention_heads: int = 12
+    intermediate_size: int = 3072
+    hidden_act: str = "gelu"
+    hidden_dropout_prob: float = 0.1
+    attention_probs_dropout_prob: float = 0.1
+    max_position_embeddings: int = 512
+    type_vocab_size: int = 0
+    layer_norm_eps: float = 1e-7
+    pad_token_id: int = 0
+    relative_attention: bool = True
+    max_relative_positions: int = -1  # < 1: use max_position_embeddings
+    position_buckets: int = 256  # <= 0: no log buckets, plain clipped distances
+    pos_att_type: tuple[str, ...] = ("p2c", "c2p")
+    share_att_key: bool = True
+    position_biased_input: bool = False  # True adds absolute positions as in BERT
+    norm_rel_ebd: str = "layer_norm"  # "none" leaves the relative table unnormalised
+    embedding_size: int | None = None  # None: hidden_size
+
+    def __post_init__(self) -> None:
+        if isinstance(self.pos_att_type, str):  # config.json may say "p2c|c2p"
+            self.pos_att_type = tuple(t.strip() for t in self.pos_att_type.lower().split("|"))
+        self.pos_att_type = tuple(self.pos_att_type or ())
+        unknown = set(self.pos_att_type) - {"c2p", "p2c"}
+        if unknown:
+            raise ValueError(f"pos_att_type {sorted(unknown)} not supported (only c2p, p2c)")
+        if self.hidden_act not in ACTIVATIONS:
+            raise ValueError(f"hidden_act {self.hidden_act!r} is not one of {list(ACTIVATIONS)}")
+
+    @property
+    def max_distance(self) -> int:
+        """The largest distance the buckets tell apart."""
+        return (
+            self.max_relative_positions
+            if self.max_relative_positions >= 1
+            else self.max_position_embeddings
+        )
+
+    @property
+    def span(self) -> int:
+        """Half the number of rows in the relative embedding table."""
+        return self.position_buckets if self.position_buckets > 0 else self.max_distance
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> DebertaV2Config:
+        """From a config.json; other keys are ignored, a convolution layer is refused."""
+        if raw.get("conv_kernel_size", 0) > 0:
+            raise ValueError("the convolution layer of DeBERTa-v2-xlarge is not implemented")
+        known = {f.name for f in fields(cls)}
+        defaults = {  # transformers' defaults where the key is absent from the file
+            "relative_attention": False,
+            "position_buckets": -1,
+            "pos_att_type": (),
+            "share_att_key": False,
+            "position_biased_input": True,
+            "norm_rel_ebd": "none",
+        }
+        return cls(**{**defaults, **{k: v for k, v in raw.items() if k in known}})
+
+
+# ---------------------------------------------------------------- relative positions
+
+
+def make_log_bucket_position(relative_pos: Tensor, bucket_size: int, max_position: int) -> Tensor:
+    """Map distances to bucket ids: |d| <= bucket_size/2 stays itself, beyond it grows with
+    log|d| so that max_position lands near bucket_size; the sign is kept.
+
+        bucket(d) = sign(d) * (mid + ceil(log(|d| / mid) / log((max_position - 1) / mid)
+                                          * (mid - 1)))       for |d| > mid = bucket_size // 2
+    """
+    mid = bucket_size // 2
+    sign = torch.sign(relative_pos)
+    # Near distances get a placeholder (mid - 1) only so the log below stays finite.
+    far = (relative_pos >= mid) | (relative_pos <= -mid)
+    abs_pos = torch.where(far, relative_pos.abs(), torch.full_like(relative_pos, mid - 1))
+    # float32 logs, as in the reference: a double here moves a few ids across a ceil boundary
+    log_ratio = torch.log(abs_pos / mid) / torch.tensor((max_position - 1) / mid).log()
+    log_pos = torch.ceil(log_ratio * (mid - 1)) + mid
+    return torch.where(abs_pos <= mid, relative_pos.to(log_pos.dtype), log_pos * sign)
+
+
+def build_relative_position(
+    query_size: int,
+    key_size: int,
+    bucket_size: int = -1,
+    max_position: int = -1,
+    device: torch.device | str | None = None,
+) -> Tensor:
+    """(1, query_size, key_size) long: delta(i, j) = i - j, log-bucketed when both sizes > 0."""
+    q_ids = torch.arange(query_size, device=device)
+    k_ids = torch.arange(key_size, device=device)
+    relative = q_ids[:, None] - k_ids[None, :]
+    if bucket_size > 0 and max_position > 0:
+        relative = make_log_bucket_position(relative, bucket_size, max_position)
+    return relative.long().unsqueeze(0)
+
+
+def pair_mask(attention_mask: Tensor) -> Tensor:
+    """(B, T) with 1 = real token -> (B, 1, T, T) bool, True where query i and key j are both
+    real. A padded query then sees nothing and its row ends up uniform (its output is unused)."""
+    real = attention_mask.bool()
+    return (real[:, None, :, None] & real[:, None, None, :]).contiguous()
+
+
+# ---------------------------------------------------------------- attention
+
+
+class DisentangledSelfAttention(nn.Module):
+    """Multi-head attention scored by content->content + content->position + position->content."""
+
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        H = config.hidden_size
+        if H % config.num_attention_heads != 0:
+            raise ValueError(f"hidden_size {H} is not divisible by {config.num_attention_heads}")
+        self.num_heads = config.num_attention_heads
+        self.head_size = H // self.num_heads
+        self.query_proj, self.key_proj, self.value_proj = (nn.Linear(H, H) for _ in range(3))
+        self.relative_attention = config.relative_attention
+        self.pos_att_type = config.pos_att_type
+        self.share_att_key = config.share_att_key
+        self.span = config.span
+        if self.relative_attention and not self.share_att_key:
+            if "c2p" in self.pos_att_type:
+                self.pos_key_proj = nn.Linear(H, H)
+            if "p2c" in self.pos_att_type:
+                self.pos_query_proj = nn.Linear(H, H)
+        self.pos_dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.dropout = nn.Dropout(config.attention_probs_dropout_prob)
+
+    def split_heads(self, x: Tensor) -> Tensor:
+        """(..., T, H) -> (..., heads, T, H / heads)"""
+        x = x.view(*x.shape[:-1], self.num_heads, self.head_size)
+        return x.transpose(-3, -2)
+
+    def forward(
+        self, x: Tensor, mask: Tensor, relative_pos: Tensor | None, rel_embeddings: Tensor | None
+    ) -> Tensor:
+        """x (B, T, H); mask (B, 1, T, T) bool from `pair_mask`; relative_pos (1, T, T) bucket
+        ids from `build_relative_position`; rel_embeddings (2 * span, H) -> (B, T, H)."""
+        B, T, H = x.shape
+        q, k, v = (
+            self.split_heads(p(x)) for p in (self.query_proj, self.key_proj, self.value_proj)
+        )
+        # Each extra term adds a dot product of the same variance: divide by sqrt of their count.
+        scale = math.sqrt(self.head_size * (1 + len(self.pos_att_type)))
+        scores = q @ k.transpose(-1, -2) / scale
+        if self.relative_attention:
+            scores = scores + self.position_scores(q, k, relative_pos, rel_embeddings) / scale
+        scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
+        probs = self.dropout(scores.softmax(dim=-1))
+        return (probs @ v).transpose(1, 2).reshape(B, T, H)
+
+    def position_scores(
+        self, q: Tensor, k: Tensor, relative_pos: Tensor | None, rel_embeddings: Tensor
+    ) -> Tensor:
+        """The content->position and position->content terms, (B, heads, T, T), unscaled."""
+        T = q.shape[-2]
+        if relative_pos is None:
+            raise ValueError("relative attention needs relative_pos (build_relative_position)")
+        # Distances -span..span-1 become rows 0..2*span-1 of the table; farther ones are clipped.
+        last_row = 2 * self.span - 1
+        rel = self.pos_dropout(rel_embeddings[: 2 * self.span])
+        score = torch.zeros((), dtype=q.dtype, device=q.device)
+        if "c2p" in self.pos_att_type:
+            pos_key = self.split_heads(
+                (self.key_proj if self.share_att_key else self.pos_key_proj)(rel)
+            )
+            # q_i against every relative row, then pick row delta(i, j) for each key j.
+            c2p_all = q @ pos_key.transpose(-1, -2)  # (B, heads, T, 2 * span)
+            row = (relative_pos + self.span).clamp(0, last_row).expand(*q.shape[:2], T, T)
+            score = score + torch.gather(c2p_all, -1, row)
+        if "p2c" in self.pos_att_type:
+            pos_query = self.split_heads(
+                (self.query_proj if self.share_att_key else self.pos_query_proj)(rel)
+            )
+            # k_j against every relative row; key j reads row -delta(j, i), which is delta(i, j)
+            # since the buckets are symmetric, and the transpose puts queries back on rows.
+            p2c_all = k @ pos_query.transpose(-1, -2)  # (B, heads, T, 2 * span)
+            row = (-relative_pos + self.span).clamp(0, last_row).expand(*k.shape[:2], T, T)
+            score = score + torch.gather(p2c_all, -1, row).transpose(-1, -2)
+        return score
+
+
+class DebertaV2SelfOutput(nn.Module):
+    """Project the heads back, add the residual, normalise (post-LN, as in BERT)."""
+
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(self, heads: Tensor, residual: Tensor) -> Tensor:
+        return self.LayerNorm(self.dropout(self.dense(heads)) + residual)
+
+
+class DebertaV2Attention(nn.Module):
+    """Disentangled self-attention in a residual block. The submodule is called `self`, as in
+    transformers, so that parameter names (attention.self.query_proj...) match."""
+
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        self.self = DisentangledSelfAttention(config)
+        self.output = DebertaV2SelfOutput(config)
+
+    def forward(
+        self, x: Tensor, mask: Tensor, relative_pos: Tensor | None, rel_embeddings: Tensor | None
+    ) -> Tensor:
+        return self.output(self.self(x, mask, relative_pos, rel_embeddings), x)
+
+
+class DebertaV2Intermediate(nn.Module):
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
+        self.activation = ACTIVATIONS[config.hidden_act]
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.activation(self.dense(x))
+
+
+class DebertaV2Output(nn.Module):
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(self, hidden: Tensor, residual: Tensor) -> Tensor:
+        return self.LayerNorm(self.dropout(self.dense(hidden)) + residual)
+
+
+class DebertaV2Layer(nn.Module):
+    """Attention, then a feed-forward network, each in a residual followed by LayerNorm."""
+
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        self.attention = DebertaV2Attention(config)
+        self.intermediate = DebertaV2Intermediate(config)
+        self.output = DebertaV2Output(config)
+
+    def forward(
+        self, x: Tensor, mask: Tensor, relative_pos: Tensor | None, rel_embeddings: Tensor | None
+    ) -> Tensor:
+        x = self.attention(x, mask, relative_pos, rel_embeddings)
+        return self.output(self.intermediate(x), x)
+
+
+# ---------------------------------------------------------------- the encoder
+
+
+class DebertaV2Embeddings(nn.Module):
+    """Word (+ segment) embeddings, normalised; padding zeroed. No absolute positions unless
+    position_biased_input: position enters only through the attention."""
+
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        H = config.hidden_size
+        E = config.embedding_size or H
+        self.word_embeddings = nn.Embedding(config.vocab_size, E, padding_idx=config.pad_token_id)
+        if config.position_biased_input:
+            self.position_embeddings = nn.Embedding(config.max_position_embeddings, E)
+        if config.type_vocab_size > 0:
+            self.token_type_embeddings = nn.Embedding(config.type_vocab_size, E)
+        if E != H:
+            self.embed_proj = nn.Linear(E, H, bias=False)
+        self.LayerNorm = nn.LayerNorm(H, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(self, input_ids: Tensor, token_type_ids: Tensor, attention_mask: Tensor) -> Tensor:
+        x = self.word_embeddings(input_ids)
+        if hasattr(self, "position_embeddings"):
+            x = x + self.position_embeddings(torch.arange(input_ids.shape[1], device=x.device))
+        if hasattr(self, "token_type_embeddings"):
+            x = x + self.token_type_embeddings(token_type_ids)
+        if hasattr(self, "embed_proj"):
+            x = self.embed_proj(x)
+        x = self.LayerNorm(x) * attention_mask.unsqueeze(-1).to(x.dtype)
+        return self.dropout(x)
+
+
+class DebertaV2Encoder(nn.Module):
+    """The layers, plus the relative embedding table they all share (normalised once)."""
+
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        self.config = config
+        self.layer = nn.ModuleList(DebertaV2Layer(config) for _ in range(config.num_hidden_layers))
+        self.relative_attention = config.relative_attention
+        if self.relative_attention:
+            self.rel_embeddings = nn.Embedding(2 * config.span, config.hidden_size)
+        self.normalise_table = "layer_norm" in config.norm_rel_ebd.lower().split("|")
+        if self.normalise_table:
+            self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+    def relative_table(self) -> Tensor | None:
+        if not self.relative_attention:
+            return None
+        table = self.rel_embeddings.weight
+        return self.LayerNorm(table) if self.normalise_table else table
+
+    def forward(self, x: Tensor, attention_mask: Tensor) -> list[Tensor]:
+        """x (B, T, H), attention_mask (B, T) -> [x, output of layer 1, ..., of the last]."""
+        T = x.shape[1]
+        mask = pair_mask(attention_mask)
+        relative_pos = None
+        if self.relative_attention:
+            cfg = self.config
+            # bucket_size = position_buckets, the positions' reach = max_distance
+            relative_pos = build_relative_position(
+                T, T, cfg.position_buckets, cfg.max_distance, device=x.device
+            )
+        table = self.relative_table()
+        states = [x]
+        for layer in self.layer:
+            states.append(layer(states[-1], mask, relative_pos, table))
+        return states
+
+
+class DebertaV2ModelOutput(NamedTuple):
+    last_hidden_state: Tensor  # (B, T, H)
+    hidden_states: tuple[Tensor, ...]  # embeddings, then the output of each layer
+
+
+class DebertaV2Model(nn.Module):
+    """The DeBERTa-v2/v3 encoder: ids (B, T) -> one vector per token."""
+
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        self.config = config
+        self.embeddings = DebertaV2Embeddings(config)
+        self.encoder = DebertaV2Encoder(config)
+
+    def forward(
+        self,
+        input_ids: Tensor,
+        attention_mask: Tensor | None = None,
+        token_type_ids: Tensor | None = None,
+    ) -> DebertaV2ModelOutput:
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        x = self.embeddings(input_ids, token_type_ids, attention_mask)
+        states = self.encoder(x, attention_mask)
+        return DebertaV2ModelOutput(states[-1], tuple(states))
