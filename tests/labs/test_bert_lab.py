@@ -12,6 +12,7 @@ loads back as BertForPreTraining (with the NSP head, or without it when nsp is o
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 import torch
@@ -46,8 +47,17 @@ def test_micro_learns_beyond_the_unigram_model(tmp_path) -> None:
     assert model(ids).prediction_logits.shape == (1, 5, m["vocab_size"])
 
 
-def test_without_nsp_trains_mlm_only(tmp_path) -> None:
-    report = run(micro(tmp_path, nsp=False, steps=20, eval_every=10, max_chars=40_000))
+def test_user_file_without_nsp_trains_mlm_only(tmp_path) -> None:
+    rng = random.Random(0)
+    words = ["river", "stone", "light", "garden", "window", "morning", "bread", "music"]
+    paragraphs = [
+        " ".join(f"The {rng.choice(words)} is {rng.choice(words)}." for _ in range(3))
+        for _ in range(200)
+    ]
+    path = tmp_path / "text.txt"
+    path.write_text("\n\n".join(paragraphs), encoding="utf-8")
+    report = run(micro(tmp_path / "out", data=str(path), nsp=False, steps=20, eval_every=10))
+    assert report.metrics["source"] == str(path)
     assert "nsp_accuracy" not in report.metrics
     assert not BertForPreTraining.from_pretrained(report.artifacts["model"]).nsp
 
