@@ -22,18 +22,23 @@ row, larger ones share rows that grow wider with distance, up to max_relative_po
 
 Parameter names follow transformers' DebertaV2 modules (query_proj, attention.self,
 attention.output.LayerNorm, encoder.rel_embeddings, ...), so a state_dict copies by name
-between `DebertaV2Model` here and `transformers.DebertaV2Model`.
+between `DebertaV2Model` here and `transformers.DebertaV2Model`, and
+`DebertaV2Model.from_pretrained(folder)` reads a Hugging Face DeBERTa-v2/v3 folder.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from groundup.models.bert import read_state_dict
 
 ACTIVATIONS = {
     "gelu": F.gelu,
@@ -207,12 +212,12 @@ class DisentangledSelfAttention(nn.Module):
         return (probs @ v).transpose(1, 2).reshape(B, T, H)
 
     def position_scores(
-        self, q: Tensor, k: Tensor, relative_pos: Tensor | None, rel_embeddings: Tensor
+        self, q: Tensor, k: Tensor, relative_pos: Tensor | None, rel_embeddings: Tensor | None
     ) -> Tensor:
         """The content->position and position->content terms, (B, heads, T, T), unscaled."""
         T = q.shape[-2]
-        if relative_pos is None:
-            raise ValueError("relative attention needs relative_pos (build_relative_position)")
+        if relative_pos is None or rel_embeddings is None:
+            raise ValueError("relative attention needs relative_pos and rel_embeddings")
         # Distances -span..span-1 become rows 0..2*span-1 of the table; farther ones are clipped.
         last_row = 2 * self.span - 1
         rel = self.pos_dropout(rel_embeddings[: 2 * self.span])
@@ -400,3 +405,24 @@ class DebertaV2Model(nn.Module):
         x = self.embeddings(input_ids, token_type_ids, attention_mask)
         states = self.encoder(x, attention_mask)
         return DebertaV2ModelOutput(states[-1], tuple(states))
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path) -> DebertaV2Model:
+        """A local Hugging Face folder: config.json + model.safetensors (or pytorch_model.bin),
+        saved from DebertaV2Model or from a task model (weights under "deberta.")."""
+        folder = Path(folder)
+        config = DebertaV2Config.from_dict(json.loads((folder / "config.json").read_text("utf-8")))
+        stored = read_state_dict(folder)
+        if any(name.startswith("deberta.") for name in stored):  # a task head's checkpoint
+            stored = {
+                n[len("deberta.") :]: t for n, t in stored.items() if n.startswith("deberta.")
+            }
+        model = cls(config)
+        expected = model.state_dict()
+        missing = sorted(set(expected) - set(stored))
+        if missing:
+            raise KeyError(f"{folder} lacks the weights {missing[:5]} ({len(missing)} in all)")
+        # Extra tensors (a head, unused absolute positions, buffers) are left out, as
+        # transformers does.
+        model.load_state_dict({name: stored[name] for name in expected})
+        return model.eval()
