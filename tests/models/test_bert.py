@@ -230,3 +230,83 @@ def test_sentence_encoder_keeps_the_order_and_pools_as_asked() -> None:
 def test_unsupported_position_embeddings_are_refused() -> None:
     with pytest.raises(ValueError, match="absolute"):
         BertConfig.from_dict({**small_config(), "position_embedding_type": "relative_key"})
+
+
+# ---------------------------------------------------------------- ALBERT's two options
+
+ALBERT_NAMES = {
+    "encoder.embedding_hidden_mapping_in.": "embedding_projection.",
+    "attention.query.": "attention.q_proj.",
+    "attention.key.": "attention.k_proj.",
+    "attention.value.": "attention.v_proj.",
+    "attention.dense.": "attention.out_proj.",
+    "attention.LayerNorm.": "attention_norm.",
+    "ffn_output.": "ffn_out.",
+    "ffn.": "ffn_in.",
+    "full_layer_layer_norm.": "ffn_norm.",
+    "embeddings.LayerNorm.": "embeddings.norm.",
+}
+
+
+def albert_to_ours(name: str) -> str:
+    name = name.replace("encoder.albert_layer_groups.0.albert_layers.0.", "layers.0.")
+    for theirs, ours in ALBERT_NAMES.items():
+        name = name.replace(theirs, ours)
+    return name
+
+
+def hf_albert(seed: int, masked_lm: bool = False):
+    torch.manual_seed(seed)
+    raw = {**small_config("gelu_new"), "embedding_size": 16, "num_hidden_layers": 3}
+    config = transformers.AlbertConfig(**raw, attn_implementation="eager")
+    model = (transformers.AlbertForMaskedLM if masked_lm else transformers.AlbertModel)(config)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "LayerNorm" in name or "layer_norm" in name:
+                p.add_(0.1 * torch.randn_like(p))
+    return model.eval(), BertConfig(**raw, share_layers=True)
+
+
+def test_matches_transformers_albertmodel_values_and_gradients() -> None:
+    """Shared layers and factorised embeddings: hidden states of every application of the
+    shared layer and the pooler (float32, atol 1e-5), gradients in float64 (atol 1e-5)."""
+    theirs, config = hf_albert(seed=11)
+    ours = Bert(config).eval()
+    assert len(ours.layers) == 1 and ours.embedding_projection is not None
+    ours.load_state_dict({albert_to_ours(k): v for k, v in theirs.state_dict().items()})
+    batch = random_batch(seed=12)
+    want = theirs(**batch, output_hidden_states=True)
+    got = ours(**batch)
+    assert len(got.hidden_states) == len(want.hidden_states) == 4
+    for mine, expected in zip(got.hidden_states, want.hidden_states, strict=True):
+        torch.testing.assert_close(mine, expected, atol=ATOL, rtol=0)
+    torch.testing.assert_close(got.pooler_output, want.pooler_output, atol=ATOL, rtol=0)
+
+    theirs, ours = theirs.double(), ours.double()
+    w = torch.randn(3, 11, 32, generator=torch.Generator().manual_seed(13), dtype=torch.float64)
+    (theirs(**batch).last_hidden_state * w).sum().backward()
+    (ours(**batch).last_hidden_state * w).sum().backward()
+    ours_params = dict(ours.named_parameters())
+    for name, p in theirs.named_parameters():
+        mine = ours_params[albert_to_ours(name)].grad
+        torch.testing.assert_close(mine, p.grad, atol=ATOL, rtol=0, msg=name)
+
+
+def test_matches_transformers_albert_mlm_head() -> None:
+    """The MLM head maps hidden_size down to embedding_size before the tied decoder."""
+    from groundup.models.bert_pretraining import BertForPreTraining
+
+    theirs, config = hf_albert(seed=14, masked_lm=True)
+    ours = BertForPreTraining(config, nsp=False).eval()
+    state = {}
+    for name, tensor in theirs.state_dict().items():
+        if name.startswith("albert."):
+            state["bert." + albert_to_ours(name.removeprefix("albert."))] = tensor
+        elif name in ("predictions.bias", "predictions.decoder.weight"):
+            state["cls." + name] = tensor
+        elif name.startswith("predictions.") and "decoder" not in name:  # bias: tied
+            state["cls.predictions.transform." + name.removeprefix("predictions.")] = tensor
+    ours.load_state_dict(state)
+    batch = random_batch(seed=15)
+    want = theirs(**batch).logits
+    torch.testing.assert_close(ours(**batch).prediction_logits, want, atol=ATOL, rtol=0)

@@ -15,6 +15,11 @@ cosine similarity of two sentences is the dot product of their embeddings.
 `SentenceEncoder` does this with the WordPiece tokenizer of groundup.text.wordpiece and
 gives the same vectors as sentence_transformers.SentenceTransformer on the same folder.
 
+Two options from ALBERT (Lan et al. 2019) shrink the model: `embedding_size` smaller than
+hidden_size factorises the embeddings (V x E tables, then one E -> H linear map, instead of
+V x H), and `share_layers` applies one layer's weights num_hidden_layers times. Both match
+transformers' AlbertModel (with one layer group) in values and gradients.
+
 Checkpoints: `Bert.from_pretrained(folder)` reads a Hugging Face BERT folder (config.json and
 model.safetensors or pytorch_model.bin). Our modules have their own names (q_proj, ffn_in,
 ...); `HF_NAMES` maps them to transformers' names, in both directions, so `save_pretrained`
@@ -62,6 +67,8 @@ class BertConfig:
     layer_norm_eps: float = 1e-12
     pad_token_id: int = 0
     initializer_range: float = 0.02
+    embedding_size: int | None = None  # ALBERT: < hidden_size factorises (None: hidden_size)
+    share_layers: bool = False  # ALBERT: one layer's weights, applied num_hidden_layers times
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> BertConfig:
@@ -88,7 +95,7 @@ class BertEmbeddings(nn.Module):
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        H = config.hidden_size
+        H = config.embedding_size or config.hidden_size
         self.word_embeddings = nn.Embedding(config.vocab_size, H, padding_idx=config.pad_token_id)
         self.position_embeddings = nn.Embedding(config.max_position_embeddings, H)
         self.token_type_embeddings = nn.Embedding(config.type_vocab_size, H)
@@ -161,7 +168,10 @@ class Bert(nn.Module):
         super().__init__()
         self.config = config
         self.embeddings = BertEmbeddings(config)
-        self.layers = nn.ModuleList(BertLayer(config) for _ in range(config.num_hidden_layers))
+        E, H = config.embedding_size or config.hidden_size, config.hidden_size
+        self.embedding_projection = nn.Linear(E, H) if E != H else None  # ALBERT's E -> H
+        distinct = 1 if config.share_layers else config.num_hidden_layers
+        self.layers = nn.ModuleList(BertLayer(config) for _ in range(distinct))
         self.pooler = (
             nn.Linear(config.hidden_size, config.hidden_size) if add_pooling_layer else None
         )
@@ -201,9 +211,11 @@ class Bert(nn.Module):
         if attention_mask is not None and not attention_mask.bool().all():
             mask = attention_mask.bool()[:, None, None, :]
         x = self.embeddings(input_ids, token_type_ids, position_ids)
+        if self.embedding_projection is not None:
+            x = self.embedding_projection(x)
         hidden_states = [x]
-        for layer in self.layers:
-            x = layer(x, mask)
+        for i in range(self.config.num_hidden_layers):
+            x = self.layers[i % len(self.layers)](x, mask)  # shared: always layers[0]
             hidden_states.append(x)
         pooled = None if self.pooler is None else torch.tanh(self.pooler(x[:, 0]))
         return BertOutput(x, pooled, tuple(hidden_states))

@@ -63,13 +63,16 @@ class PreTrainingOutput(NamedTuple):
 
 
 class BertPredictionHeadTransform(nn.Module):
-    """dense -> activation -> LayerNorm, applied to every token before the decoder."""
+    """dense -> activation -> LayerNorm, applied to every token before the decoder. With
+    ALBERT's factorised embeddings the dense layer maps hidden_size down to embedding_size,
+    the width of the (tied) decoder."""
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        E = config.embedding_size or config.hidden_size
+        self.dense = nn.Linear(config.hidden_size, E)
         self.activation = ACTIVATIONS[config.hidden_act]
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.LayerNorm = nn.LayerNorm(E, eps=config.layer_norm_eps)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.LayerNorm(self.activation(self.dense(x)))
@@ -81,7 +84,8 @@ class BertLMPredictionHead(nn.Module):
     def __init__(self, config: BertConfig, word_embeddings: nn.Embedding) -> None:
         super().__init__()
         self.transform = BertPredictionHeadTransform(config)
-        self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        E = config.embedding_size or config.hidden_size
+        self.decoder = nn.Linear(E, config.vocab_size, bias=False)
         self.decoder.weight = word_embeddings.weight  # tied: one matrix for input and output
         self.bias = nn.Parameter(torch.zeros(config.vocab_size))
 
