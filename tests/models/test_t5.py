@@ -7,10 +7,12 @@ greedy decoding must produce the same tokens as transformers' generate(do_sample
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from groundup.models.t5 import T5, T5Config, T5LayerNorm, gelu_tanh
+from groundup.text.span_corruption import compute_input_and_target_lengths, span_corrupt_batch
 
 transformers = pytest.importorskip("transformers")
 
@@ -180,3 +182,32 @@ def test_init_scales_fold_the_square_root_into_q():
     assert attention.q.weight.std().item() == pytest.approx((256 * 64) ** -0.5, rel=0.05)
     assert attention.k.weight.std().item() == pytest.approx(256**-0.5, rel=0.05)
     assert model.shared.weight.std().item() == pytest.approx(1.0, rel=0.05)
+
+
+def test_learns_span_corruption_from_scratch():
+    """A tiny T5 trained for 30 steps on span-corrupted arithmetic sequences fills in the
+    spans far better than token frequencies alone allow (uniform guessing: ln 64 = 4.16)."""
+    torch.manual_seed(0)
+    vocab = 64  # ids 2..41 are tokens, the top ones serve as sentinels
+    config = T5Config(
+        vocab_size=vocab, d_model=32, d_kv=8, d_ff=64, num_layers=1, num_heads=4, dropout_rate=0.0
+    )
+    model = T5(config)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    rng = np.random.default_rng(0)
+    tokens_length, targets_length = compute_input_and_target_lengths(24)
+    losses = []
+    for _ in range(30):
+        starts, strides = rng.integers(2, 40, (16, 1)), rng.integers(1, 3, (16, 1))
+        tokens = 2 + (starts + strides * np.arange(tokens_length)) % 40
+        batch = span_corrupt_batch(tokens, vocab, rng=rng)
+        assert batch["labels"].shape == (16, targets_length)
+        loss = model(
+            torch.as_tensor(batch["input_ids"]), labels=torch.as_tensor(batch["labels"])
+        ).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[0] > 4.0
+    assert np.mean(losses[-5:]) < 2.3
