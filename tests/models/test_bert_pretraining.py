@@ -140,6 +140,17 @@ def test_save_pretrained_is_read_by_transformers(tmp_path) -> None:
     torch.testing.assert_close(ours(**inputs).loss, theirs.eval()(**inputs).loss, atol=ATOL, rtol=0)
 
 
+def test_albert_options_survive_save_and_load(tmp_path) -> None:
+    torch.manual_seed(9)
+    config = BertConfig(**SMALL, embedding_size=16, share_layers=True)
+    ours = BertForPreTraining(config).eval()
+    ours.save_pretrained(tmp_path)
+    again = BertForPreTraining.from_pretrained(tmp_path)
+    assert again.config == config and len(again.bert.layers) == 1
+    inputs = batch(seed=10)
+    torch.testing.assert_close(again(**inputs).loss, ours(**inputs).loss, atol=0, rtol=0)
+
+
 def test_a_bare_encoder_folder_is_refused(tmp_path) -> None:
     transformers.BertModel(transformers.BertConfig(**SMALL)).save_pretrained(tmp_path)
     with pytest.raises(KeyError, match="no MLM head"):

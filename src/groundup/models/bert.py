@@ -303,7 +303,8 @@ def to_our_names(state: dict[str, Tensor]) -> dict[str, Tensor]:
         name = re.sub(r"LayerNorm\.gamma$", "LayerNorm.weight", name)
         name = re.sub(r"LayerNorm\.beta$", "LayerNorm.bias", name)
         name = rename(name, to_ours=True)
-        if name.startswith(("embeddings.", "layers.", "pooler.")) and "position_ids" not in name:
+        ours_prefixes = ("embeddings.", "embedding_projection.", "layers.", "pooler.")
+        if name.startswith(ours_prefixes) and "position_ids" not in name:
             ours[name] = tensor
     return ours
 
