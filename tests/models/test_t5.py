@@ -153,6 +153,7 @@ def test_matches_transformers_greedy_generate(tmp_path):
     expected = reference.generate(**inputs, do_sample=False, num_beams=1, max_new_tokens=12)
     got = ours.generate_greedy(**inputs, max_new_tokens=12)
     assert torch.equal(got, expected)
+    assert torch.equal(ours.generate_greedy(**inputs, max_new_tokens=12, use_cache=False), got)
     assert got[1, 2] == 1 and (got[1, 3:] == 0).all()  # EOS, then padding
     assert len(set(got[:, 1].tolist())) == 3  # three different first tokens
 
@@ -160,6 +161,31 @@ def test_matches_transformers_greedy_generate(tmp_path):
     expected = reference.generate(**single, do_sample=False, num_beams=1, max_new_tokens=12)
     got = ours.generate_greedy(**single, max_new_tokens=12)
     assert got.tolist() == expected.tolist() == [[0, 80, 1]]  # stops at EOS
+
+
+def test_cached_decoding_step_by_step_equals_the_full_decoder(tmp_path):
+    _, ours = reference_and_ours(tmp_path)
+    batch = padded_batch(seed=5)
+    decoder_input_ids = torch.randint(2, 120, (3, 25))  # longer than max_distance 20
+    with torch.no_grad():
+        encoder_states = ours.encode(batch["input_ids"], batch["attention_mask"])
+        full = ours.decode(decoder_input_ids, encoder_states, batch["attention_mask"])
+        cache = {}
+        steps = [
+            ours.decode(
+                decoder_input_ids[:, t : t + 1],
+                encoder_states,
+                batch["attention_mask"],
+                cache=cache,
+                past_length=t,
+            )
+            for t in range(25)
+        ]
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=ATOL, rtol=RTOL)
+    # One stored (keys, values) pair per decoder attention: self and cross in both blocks.
+    assert len(cache) == 4
+    self_keys, _ = cache[ours.decoder.block[1].layer[0].SelfAttention]
+    assert self_keys.shape == (3, 4, 25, 16)
 
 
 def test_save_pretrained_round_trips_through_transformers(tmp_path):

@@ -34,9 +34,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from groundup.files import atomic_write, atomic_write_json
-from groundup.nn.positions import relative_position_bucket
+from groundup.nn.positions import causal_mask, relative_position_bucket
 
 IGNORE_INDEX = -100  # label value that the loss skips (padding of the targets)
+
+# Keys and values (B, heads, T, d_kv) of every decoder attention, for step-by-step decoding.
+Cache = dict[nn.Module, tuple[Tensor, Tensor]]
 
 
 @dataclass
@@ -136,16 +139,26 @@ class T5Attention(nn.Module):
         mask_bias: Tensor | None,
         position_bias: Tensor | None = None,
         key_value_states: Tensor | None = None,
+        cache: Cache | None = None,
     ) -> tuple[Tensor, Tensor | None]:
         """x (B, Tq, d_model); key_value_states (B, Tk, d_model) for cross-attention.
         mask_bias broadcasts to (B, heads, Tq, Tk): 0 where allowed, a huge negative where not.
-        Returns the output and the position bias, so the next layers can reuse it."""
-        source = x if key_value_states is None else key_value_states
-        q, k, v = (
-            self.split_heads(self.q(x)),
-            self.split_heads(self.k(source)),
-            self.split_heads(self.v(source)),
-        )
+        Returns the output and the position bias, so the next layers can reuse it.
+
+        cache (decoding step by step): self-attention appends its new keys and values to the
+        stored ones; cross-attention projects the encoder states once and then reuses them.
+        """
+        q = self.split_heads(self.q(x))
+        if key_value_states is not None and cache is not None and self in cache:
+            k, v = cache[self]
+        else:
+            source = x if key_value_states is None else key_value_states
+            k, v = self.split_heads(self.k(source)), self.split_heads(self.v(source))
+            if cache is not None and key_value_states is None and self in cache:
+                past_k, past_v = cache[self]
+                k, v = torch.cat([past_k, k], dim=2), torch.cat([past_v, v], dim=2)
+            if cache is not None:
+                cache[self] = (k, v)
         scores = q @ k.transpose(-2, -1)  # no / sqrt(d_kv): the init of q took care of it
         if position_bias is None and self.has_relative_attention_bias:
             position_bias = self.compute_bias(q.size(-2), k.size(-2))
@@ -170,9 +183,15 @@ class T5LayerSelfAttention(nn.Module):
         self.dropout = nn.Dropout(config.dropout_rate)
 
     def forward(
-        self, x: Tensor, mask_bias: Tensor | None, position_bias: Tensor | None
+        self,
+        x: Tensor,
+        mask_bias: Tensor | None,
+        position_bias: Tensor | None,
+        cache: Cache | None = None,
     ) -> tuple[Tensor, Tensor | None]:
-        out, position_bias = self.SelfAttention(self.layer_norm(x), mask_bias, position_bias)
+        out, position_bias = self.SelfAttention(
+            self.layer_norm(x), mask_bias, position_bias, cache=cache
+        )
         return x + self.dropout(out), position_bias
 
 
@@ -186,8 +205,14 @@ class T5LayerCrossAttention(nn.Module):
         self.layer_norm = T5LayerNorm(config.d_model, config.layer_norm_epsilon)
         self.dropout = nn.Dropout(config.dropout_rate)
 
-    def forward(self, x: Tensor, encoder_states: Tensor, mask_bias: Tensor | None) -> Tensor:
-        out, _ = self.EncDecAttention(self.layer_norm(x), mask_bias, None, encoder_states)
+    def forward(
+        self,
+        x: Tensor,
+        encoder_states: Tensor,
+        mask_bias: Tensor | None,
+        cache: Cache | None = None,
+    ) -> Tensor:
+        out, _ = self.EncDecAttention(self.layer_norm(x), mask_bias, None, encoder_states, cache)
         return x + self.dropout(out)
 
 
@@ -241,10 +266,11 @@ class T5Block(nn.Module):
         position_bias: Tensor | None,
         encoder_states: Tensor | None = None,
         encoder_mask_bias: Tensor | None = None,
+        cache: Cache | None = None,
     ) -> tuple[Tensor, Tensor | None]:
-        x, position_bias = self.layer[0](x, mask_bias, position_bias)
+        x, position_bias = self.layer[0](x, mask_bias, position_bias, cache)
         if encoder_states is not None:
-            x = self.layer[1](x, encoder_states, encoder_mask_bias)
+            x = self.layer[1](x, encoder_states, encoder_mask_bias, cache)
         return self.layer[-1](x), position_bias
 
 
@@ -277,14 +303,19 @@ class T5Stack(nn.Module):
         attention_mask: Tensor | None = None,
         encoder_states: Tensor | None = None,
         encoder_attention_mask: Tensor | None = None,
+        cache: Cache | None = None,
+        past_length: int = 0,
     ) -> Tensor:
+        """input_ids (B, T); with a cache, only the new tokens after past_length cached ones,
+        and attention_mask (B, past_length + T) then covers all of them."""
         x = self.dropout(self.embed_tokens(input_ids))
         batch, length = input_ids.shape
-        allowed = torch.ones(batch, 1, length, length, dtype=torch.bool, device=x.device)
+        num_keys = past_length + length
+        allowed = torch.ones(batch, 1, length, num_keys, dtype=torch.bool, device=x.device)
         if attention_mask is not None:  # padding keys
             allowed = allowed & attention_mask.bool()[:, None, None, :]
         if self.is_decoder:  # each output position sees itself and the past
-            allowed = allowed & torch.ones(length, length, device=x.device).tril().bool()
+            allowed = allowed & causal_mask(length, num_keys, device=x.device)
         mask_bias = mask_to_bias(allowed, x.dtype)
         encoder_mask_bias = None
         if encoder_attention_mask is not None:
@@ -293,7 +324,9 @@ class T5Stack(nn.Module):
             )
         position_bias = None
         for block in self.block:
-            x, position_bias = block(x, mask_bias, position_bias, encoder_states, encoder_mask_bias)
+            x, position_bias = block(
+                x, mask_bias, position_bias, encoder_states, encoder_mask_bias, cache
+            )
         return self.dropout(self.final_layer_norm(x))
 
 
@@ -360,9 +393,19 @@ class T5(nn.Module):
         encoder_states: Tensor,
         attention_mask: Tensor | None = None,
         decoder_attention_mask: Tensor | None = None,
+        cache: Cache | None = None,
+        past_length: int = 0,
     ) -> Tensor:
-        """Logits (B, T_dec, vocab) for the decoder inputs, given the encoder states."""
-        x = self.decoder(decoder_input_ids, decoder_attention_mask, encoder_states, attention_mask)
+        """Logits (B, T_dec, vocab) for the decoder inputs, given the encoder states. With a
+        cache, decoder_input_ids are only the tokens after the past_length cached ones."""
+        x = self.decoder(
+            decoder_input_ids,
+            decoder_attention_mask,
+            encoder_states,
+            attention_mask,
+            cache,
+            past_length,
+        )
         if self.config.scale_decoder_outputs:
             x = x * self.config.d_model**-0.5  # the embedding has std 1, so scale down first
         return self.lm_head(x)
@@ -395,21 +438,32 @@ class T5(nn.Module):
 
     @torch.no_grad()
     def generate_greedy(
-        self, input_ids: Tensor, attention_mask: Tensor | None = None, max_new_tokens: int = 20
+        self,
+        input_ids: Tensor,
+        attention_mask: Tensor | None = None,
+        max_new_tokens: int = 20,
+        use_cache: bool = True,
     ) -> Tensor:
         """(B, 1 + up to max_new_tokens): start token, then the most likely token each step.
 
-        The encoder runs once. The decoder reruns on the whole prefix each step (simple and
-        exact; a KV cache would save the repeated work). A finished sequence (it produced
-        EOS) is padded while the others go on; decoding stops when all are finished.
+        The encoder runs once. With use_cache, each step feeds only the newest token and
+        reuses the stored keys and values; without, the decoder reruns on the whole prefix
+        (the same result, more work). A finished sequence (it produced EOS) is padded while
+        the others go on; decoding stops when all are finished.
         """
         c = self.config
         encoder_states = self.encode(input_ids, attention_mask)
         out = input_ids.new_full((input_ids.size(0), 1), c.decoder_start_token_id)
         finished = torch.zeros(input_ids.size(0), dtype=torch.bool, device=input_ids.device)
-        for _ in range(max_new_tokens):
-            logits = self.decode(out, encoder_states, attention_mask)[:, -1]
-            next_token = logits.argmax(dim=-1).masked_fill(finished, c.pad_token_id)
+        cache: Cache | None = {} if use_cache else None
+        for step in range(max_new_tokens):
+            if use_cache:
+                logits = self.decode(
+                    out[:, -1:], encoder_states, attention_mask, cache=cache, past_length=step
+                )
+            else:
+                logits = self.decode(out, encoder_states, attention_mask)
+            next_token = logits[:, -1].argmax(dim=-1).masked_fill(finished, c.pad_token_id)
             out = torch.cat([out, next_token[:, None]], dim=1)
             finished |= next_token == c.eos_token_id
             if finished.all():
