@@ -11,6 +11,15 @@ weights, keeps the epoch with the best dev entity F1 and reports the test entity
 spans, seqeval's default mode; micro and per type). --subset N trains on the first N training
 sentences, --eval-subset N evaluates on the first N dev and test sentences (0: all).
 Prints one JSON line per figure: name, value, unit and the configuration.
+
+Measured on a subset (1000 training sentences, the first 300 dev and test sentences, 2
+epochs, --max-length 64 --batch-size 16 --lr 3e-4 --random-lr 1e-3, one thread): test F1
+0.797 for MiniLM (PER 0.85, LOC 0.89, MISC 0.72, ORG 0.44) and 0.337 from random weights,
+about 115 CPU seconds per model (0.05 CPU-s per sentence and epoch). The whole of CoNLL-2003
+is 14 times that per epoch; for the pretrained model alone:
+
+    python benchmarks/bench_ner.py --data ../shared/data/conll2003 --models pretrained \
+        --epochs 3 --threads 2
 """
 
 from __future__ import annotations
