@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from transformers import ElectraConfig, ElectraForPreTraining
+from transformers import ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining
 
 from groundup.models.bert import BertConfig
 from groundup.models.bert_pretraining import IGNORE
@@ -13,6 +13,7 @@ from groundup.models.electra import (
     Electra,
     ElectraDiscriminator,
     discriminator_loss,
+    generator_to_transformers_state,
     replaced_labels,
     sample_replacements,
     to_transformers_state,
@@ -77,6 +78,43 @@ def test_matches_transformers_electra_for_pretraining(embedding_size: int) -> No
         assert p.grad is not None and p.grad.abs().sum() > 0, name
         torch.testing.assert_close(p.grad, q.grad, atol=1e-5, rtol=1e-4, msg=name)
     assert len(their_params) == len(list(ours.parameters()))
+
+
+def test_matches_transformers_electra_for_masked_lm() -> None:
+    """The generator (BERT's MLM model) is ElectraForMaskedLM with GELU, tied decoder."""
+    model = tiny_electra(share_embeddings=True)
+    generator = model.generator
+    for p in generator.parameters():
+        p.data.add_(torch.randn_like(p) * 0.1)
+    theirs = ElectraForMaskedLM(
+        ElectraConfig(
+            hidden_size=8,
+            intermediate_size=16,
+            embedding_size=8,
+            attn_implementation="eager",
+            **SIZES,
+        )
+    )
+    theirs.load_state_dict(generator_to_transformers_state(generator), strict=True)
+    assert theirs.generator_lm_head.weight is theirs.electra.embeddings.word_embeddings.weight
+    masked, labels, attention_mask = masked_batch()
+    ours = generator(masked, attention_mask, labels=labels)
+    reference = theirs(input_ids=masked, attention_mask=attention_mask, labels=labels)
+    real = attention_mask.bool()
+    torch.testing.assert_close(
+        ours.prediction_logits[real], reference.logits[real], atol=1e-5, rtol=1e-5
+    )
+    torch.testing.assert_close(ours.mlm_loss, reference.loss, atol=1e-5, rtol=1e-5)
+    ours.mlm_loss.backward()
+    reference.loss.backward()
+    their_names = dict(
+        zip(generator.state_dict(), generator_to_transformers_state(generator), strict=True)
+    )
+    their_params = dict(theirs.named_parameters())
+    for name, p in generator.named_parameters():
+        q = their_params[their_names[name]]
+        assert p.grad is not None, name
+        torch.testing.assert_close(p.grad, q.grad, atol=1e-5, rtol=1e-4, msg=name)
 
 
 def test_replaced_labels_count_a_drawn_original_as_original() -> None:

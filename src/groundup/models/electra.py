@@ -19,7 +19,8 @@ discriminator's input layer too. After pre-training the generator is thrown away
 
 The discriminator's module names are transformers' ElectraForPreTraining's
 (electra.*, discriminator_predictions.dense, .dense_prediction) except inside the encoder,
-where `to_transformers_state` translates with groundup.models.bert's names.
+where `to_transformers_state` translates with groundup.models.bert's names;
+`generator_to_transformers_state` does the same for the generator and ElectraForMaskedLM.
 """
 
 from __future__ import annotations
@@ -184,5 +185,27 @@ def to_transformers_state(discriminator: ElectraDiscriminator) -> dict[str, Tens
             inner = rename(name.removeprefix("electra."), to_ours=False)
             inner = inner.replace("embedding_projection.", "embeddings_project.", 1)
             name = "electra." + inner
+        state[name] = tensor
+    return state
+
+
+GENERATOR_HEAD_NAMES = {
+    "cls.predictions.transform.": "generator_predictions.",
+    "cls.predictions.bias": "generator_lm_head.bias",
+    "cls.predictions.decoder.weight": "generator_lm_head.weight",  # tied: the embeddings
+}
+
+
+def generator_to_transformers_state(generator: BertForPreTraining) -> dict[str, Tensor]:
+    """The generator's tensors under transformers' ElectraForMaskedLM names (its head is
+    BERT's MLM head: dense, GELU, LayerNorm, then the tied decoder plus a bias)."""
+    state = {}
+    for name, tensor in generator.state_dict().items():
+        if name.startswith("bert."):
+            inner = rename(name.removeprefix("bert."), to_ours=False)
+            name = "electra." + inner.replace("embedding_projection.", "embeddings_project.", 1)
+        for ours, theirs in GENERATOR_HEAD_NAMES.items():
+            if name.startswith(ours):
+                name = theirs + name.removeprefix(ours)
         state[name] = tensor
     return state
