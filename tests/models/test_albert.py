@@ -155,6 +155,17 @@ def test_from_pretrained_reads_a_save_pretrained_folder(tmp_path, model_class: s
         assert decoder is ours.albert.embeddings.word_embeddings.weight
 
 
+def test_the_encoder_loads_from_a_pretraining_folder(tmp_path) -> None:
+    torch.manual_seed(5)
+    theirs = transformers.AlbertForPreTraining(hf_config(small_config())).eval()
+    theirs.save_pretrained(tmp_path)
+    ours = Albert.from_pretrained(tmp_path)
+    batch = padded_batch(seed=6)
+    with torch.no_grad():
+        expected, got = theirs.albert(**batch), ours(**batch)
+    torch.testing.assert_close(got.last_hidden_state, expected.last_hidden_state, atol=ATOL, rtol=0)
+
+
 def test_from_pretrained_names_missing_weights(tmp_path) -> None:
     from safetensors.torch import load_file, save_file
 

@@ -156,11 +156,10 @@ class AlbertLayer(nn.Module):
         self.ffn_output = nn.Linear(config.intermediate_size, H)
         self.full_layer_layer_norm = nn.LayerNorm(H, eps=config.layer_norm_eps)
         self.activation = ACTIVATIONS[config.hidden_act]
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, x: Tensor, mask: Tensor | None) -> Tensor:
         x = self.attention(x, mask)
-        # transformers has no dropout here (its config defaults dropout to 0 anyway)
+        # no dropout on the feed-forward output: transformers' AlbertLayer has none there
         return self.full_layer_layer_norm(x + self.ffn_output(self.activation(self.ffn(x))))
 
 
@@ -221,6 +220,10 @@ class PreTrainedAlbert(nn.Module):
     """Shared by the encoder and the pre-training model: BERT's initialisation and loading."""
 
     config: AlbertConfig
+    # the start of this model's tensor names in an AlbertForPreTraining checkpoint
+    PREFIX = ""
+    # names that exist only as ties: save_pretrained leaves them out, the tie fills them in
+    TIED: tuple[str, ...] = ()
 
     def init_weights(self, module: nn.Module) -> None:
         """N(0, initializer_range) weights, zero biases and padding row, unit LayerNorm gains."""
@@ -243,14 +246,10 @@ class PreTrainedAlbert(nn.Module):
         AlbertForPreTraining): config.json + model.safetensors or pytorch_model.bin."""
         path = resolve_folder(folder, allow_download=False)
         config = AlbertConfig.from_dict(json.loads((path / "config.json").read_text("utf-8")))
-        stored = read_state_dict(path)
+        stored = to_our_names(read_state_dict(path), cls.PREFIX)
         model = cls(config)
         expected = model.state_dict()
-        prefix = "albert." if isinstance(model, AlbertForPreTraining) else ""
-        stored = {_with_prefix(name, prefix): tensor for name, tensor in stored.items()}
-        # save_pretrained drops tied copies; the tie in our module fills them in
-        tied = set(getattr(model, "TIED", ()))
-        missing = sorted(set(expected) - set(stored) - tied)
+        missing = sorted(set(expected) - set(stored) - set(cls.TIED))
         if missing:
             raise KeyError(f"{path} lacks the weights {missing[:5]} ({len(missing)} in all)")
         for name, tensor in expected.items():
@@ -263,15 +262,20 @@ class PreTrainedAlbert(nn.Module):
         return model.to(device).eval()
 
 
-def _with_prefix(name: str, prefix: str) -> str:
-    """Checkpoint names -> ours: AlbertModel's lack "albert.", AlbertForPreTraining's have it."""
-    name = name.replace("LayerNorm.gamma", "LayerNorm.weight").replace(
-        "LayerNorm.beta", "LayerNorm.bias"
-    )
+def to_our_names(state: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:
+    """Checkpoint tensor names -> ours. An AlbertModel file has no "albert." prefix, an
+    AlbertForPreTraining file has it on the encoder (not on the heads); old TensorFlow
+    conversions call the LayerNorm parameters gamma and beta."""
     heads = ("predictions.", "sop_classifier.")
-    if prefix and not name.startswith((prefix, *heads)):
-        return prefix + name
-    return name if prefix else name.removeprefix("albert.")
+    ours = {}
+    for name, tensor in state.items():
+        name = name.replace("LayerNorm.gamma", "LayerNorm.weight")
+        name = name.replace("LayerNorm.beta", "LayerNorm.bias")
+        name = name.removeprefix("albert.")
+        if prefix and not name.startswith(heads):
+            name = prefix + name
+        ours[name] = tensor
+    return ours
 
 
 class Albert(PreTrainedAlbert):
@@ -357,7 +361,7 @@ class PreTrainingOutput(NamedTuple):
 class AlbertForPreTraining(PreTrainedAlbert):
     """ALBERT + MLM head + SOP head (transformers' AlbertForPreTraining)."""
 
-    # names that exist only as ties (save_pretrained leaves them out of the file)
+    PREFIX = "albert."
     TIED = ("predictions.decoder.weight", "predictions.decoder.bias")
 
     def __init__(self, config: AlbertConfig) -> None:
