@@ -38,6 +38,12 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_char_lstm.py $(if $(TEXT),--data $(TEXT))
 	$(if $(SST2),$(BIN)/python benchmarks/bench_text_classify.py --data $(SST2))
 	$(if $(SST2),$(BIN)/python benchmarks/bench_lstm_classify.py --data $(SST2))
+	$(BIN)/python benchmarks/bench_gpt_scale.py
+	$(BIN)/python benchmarks/bench_generate.py
+	$(BIN)/python benchmarks/bench_encode.py
+	$(if $(SST2),$(BIN)/python benchmarks/bench_sst2.py --data $(SST2))
+	$(if $(CONLL),$(BIN)/python benchmarks/bench_ner.py --data $(CONLL))
+	$(if $(SQUAD),$(BIN)/python benchmarks/bench_squad.py --data $(SQUAD))
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
