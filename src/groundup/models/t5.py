@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from groundup.files import atomic_write, atomic_write_json
+from groundup.models.bert import read_state_dict
 from groundup.nn.positions import causal_mask, relative_position_bucket
 
 IGNORE_INDEX = -100  # label value that the loss skips (padding of the targets)
@@ -533,13 +534,3 @@ class T5(nn.Module):
         atomic_write(folder / "model.safetensors", lambda tmp: save_file(tensors, str(tmp)))
         atomic_write_json(folder / "config.json", config)
         return folder
-
-
-def read_state_dict(folder: Path) -> dict[str, Tensor]:
-    if (folder / "model.safetensors").is_file():
-        from safetensors.torch import load_file
-
-        return load_file(str(folder / "model.safetensors"))
-    if (folder / "pytorch_model.bin").is_file():
-        return torch.load(folder / "pytorch_model.bin", map_location="cpu", weights_only=True)
-    raise FileNotFoundError(f"{folder} has neither model.safetensors nor pytorch_model.bin")
