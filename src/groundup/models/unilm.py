@@ -14,14 +14,22 @@ empty (an all-masked softmax is NaN); what it computes is ignored anyway.
 
 The masks are (B, T, T) booleans, query by key; `encode` runs a groundup.models.bert encoder
 under such a mask (Bert.forward only takes a padding mask).
+
+The model is BERT's masked-LM model (BertForPreTraining without NSP): one encoder, one tied
+output head. `objective_batch` makes inputs and labels for an objective, `unilm_loss` scores
+them under its mask, and `generate` writes S2 for a given S1, greedily, under the seq2seq
+mask. A left-to-right row is exactly what a causal BERT (transformers' is_decoder=True)
+computes; the seq2seq mask is the one unilm-v1's data loader builds (see the tests).
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from groundup.models.bert import Bert
+from groundup.models.bert_pretraining import IGNORE, BertForPreTraining, mask_tokens
 
 MODES = ("bidirectional", "left-to-right", "seq2seq")
 
@@ -82,3 +90,114 @@ def encode(
     for i in range(bert.config.num_hidden_layers):
         x = bert.layers[i % len(bert.layers)](x, heads_mask)
     return x
+
+
+# ---------------------------------------------------------------- objectives and generation
+
+
+def next_token_labels(
+    input_ids: Tensor, token_type_ids: Tensor, attention_mask: Tensor, mode: str
+) -> Tensor:
+    """(B, T) labels for the two one-directional objectives: position i learns the token at
+    i + 1 (IGNORE where there is nothing to learn).
+
+    left-to-right: every real position whose successor is real, as in GPT.
+    seq2seq: only where the successor is in S2 [EOS] (segment 1): the [EOS] of S1 predicts
+    the first S2 token, each S2 token the next, the last one the closing [EOS]. S1 itself
+    is the condition, never a target."""
+    if mode not in ("left-to-right", "seq2seq"):
+        raise ValueError(f"next-token labels are for left-to-right or seq2seq, got {mode!r}")
+    target = attention_mask[:, 1:].bool()  # the successor is a real token
+    if mode == "seq2seq":
+        target = target & (token_type_ids[:, 1:] == 1)
+    labels = torch.full_like(input_ids, IGNORE)
+    labels[:, :-1] = torch.where(target, input_ids[:, 1:], IGNORE)
+    return labels
+
+
+def objective_batch(
+    input_ids: Tensor,
+    token_type_ids: Tensor,
+    attention_mask: Tensor,
+    mode: str,
+    special_mask: Tensor,
+    mask_id: int,
+    vocab_size: int,
+    mlm_probability: float = 0.15,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor]:
+    """(inputs, labels) for one objective on packed rows.
+
+    bidirectional: BERT's cloze task (mask_tokens: 15 % of the ordinary tokens chosen, 80 %
+    of those become [MASK], 10 % a random id, 10 % stay); the mask lets them see both sides.
+    left-to-right, seq2seq: the inputs unchanged, next-token labels. The paper uses the
+    cloze task for all three; predicting the next token under the same masks trains every
+    position instead of 15 % of them, and generation needs no [MASK] placeholder."""
+    if mode == "bidirectional":
+        return mask_tokens(input_ids, special_mask, mask_id, vocab_size, mlm_probability, generator)
+    return input_ids, next_token_labels(input_ids, token_type_ids, attention_mask, mode)
+
+
+def unilm_loss(
+    model: BertForPreTraining,
+    inputs: Tensor,
+    token_type_ids: Tensor,
+    attention_mask: Tensor,
+    labels: Tensor,
+    mode: str,
+) -> Tensor:
+    """Mean cross-entropy over the labelled positions, with the encoder under `mode`'s mask.
+    The vocabulary-sized decoder runs only where there is a label (the rest is ignored)."""
+    mask = attention_masks(token_type_ids, attention_mask, mode)
+    hidden = encode(model.bert, inputs, token_type_ids, mask)
+    chosen = labels != IGNORE
+    logits = model.cls.predictions(hidden[chosen])
+    return F.cross_entropy(logits, labels[chosen])
+
+
+@torch.no_grad()
+def generate(
+    model: BertForPreTraining,
+    sources: list[list[int]],
+    sos_id: int,
+    eos_id: int,
+    pad_id: int,
+    max_new_tokens: int,
+) -> list[list[int]]:
+    """Greedy S2 for each S1 (token ids without special tokens), under the seq2seq mask.
+
+    Row b is [SOS] S1 [EOS] y1 .. yk: S1 is segment 0, the tokens generated so far segment
+    1. The output at the last real position scores y(k+1); a row stops at [EOS] (not
+    returned) or after max_new_tokens. Each step runs the whole prefix again: simple, and
+    the outputs at earlier positions could not change anyway (the mask hides the future)."""
+    was_training = model.training
+    model.eval()
+    prompts = [[sos_id, *source, eos_id] for source in sources]
+    generated: list[list[int]] = [[] for _ in sources]
+    done = [False] * len(sources)
+    for _ in range(max_new_tokens):
+        rows = [prompt + tokens for prompt, tokens in zip(prompts, generated, strict=True)]
+        lengths = torch.tensor([len(row) for row in rows])
+        T = int(lengths.max())
+        input_ids = torch.full((len(rows), T), pad_id, dtype=torch.long)
+        token_type_ids = torch.zeros(len(rows), T, dtype=torch.long)
+        attention_mask = torch.zeros(len(rows), T, dtype=torch.long)
+        for b, (row, prompt) in enumerate(zip(rows, prompts, strict=True)):
+            input_ids[b, : len(row)] = torch.tensor(row)
+            token_type_ids[b, len(prompt) : len(row)] = 1
+            attention_mask[b, : len(row)] = 1
+        mask = attention_masks(token_type_ids, attention_mask, "seq2seq")
+        hidden = encode(model.bert, input_ids, token_type_ids, mask)
+        last = hidden[torch.arange(len(rows)), lengths - 1]
+        next_ids = model.cls.predictions(last).argmax(-1).tolist()
+        for b, token in enumerate(next_ids):
+            if done[b]:
+                continue
+            if token == eos_id:
+                done[b] = True
+            else:
+                generated[b].append(token)
+        if all(done):
+            break
+    model.train(was_training)
+    return generated
