@@ -15,7 +15,18 @@ Oracles:
   loaded strictly into ours gives the same hidden states of every layer (atol 1e-5, float32)
   and the same gradients of every parameter (atol 1e-5, float64), with padding; a folder
   written by transformers' save_pretrained (a masked-LM model) loads with from_pretrained
-  and gives transformers' hidden states.
+  and gives transformers' hidden states;
+- queries from elsewhere (query_states, the enhanced mask decoder's way in): transformers'
+  DebertaV2Layer given query_states, values and gradients (atol 1e-5);
+- masked LM: transformers' DebertaV2ForMaskedLM (legacy head, no EMD) gives the same logits,
+  loss and gradients with the state_dict copied (float64, atol 1e-6).
+
+transformers has no enhanced mask decoder (its DebertaV2Model.z_steps path does not run in
+this version), so the EMD is tested by its definition and its properties: built from
+transformers' own layer and head (the last layer run twice with query_states, first H + P),
+it gives our logits and gradients; with P = 0 and one pass it is the encoder's last layer; the
+encoder alone does not see absolute positions (left padding leaves the real tokens' outputs
+unchanged), the EMD does; and the two position terms equal their definition written as loops.
 """
 
 from __future__ import annotations
@@ -30,11 +41,14 @@ from transformers.models.deberta_v2 import modeling_deberta_v2 as hf
 from groundup.models.deberta import (
     DebertaV2Attention,
     DebertaV2Config,
+    DebertaV2ForMaskedLM,
     DebertaV2Layer,
     DebertaV2Model,
     build_relative_position,
+    content_to_position,
     make_log_bucket_position,
     pair_mask,
+    position_to_content,
 )
 
 ATOL = 1e-5
@@ -337,3 +351,178 @@ def test_from_pretrained_reads_a_transformers_folder(tmp_path) -> None:
 def test_from_dict_refuses_the_convolution_layer() -> None:
     with pytest.raises(ValueError, match="convolution"):
         DebertaV2Config.from_dict({"conv_kernel_size": 3})
+
+
+# ---------------------------------------------------------------- the position terms
+
+
+def test_position_terms_equal_their_definition() -> None:
+    """c2p[i, j] = q_i . Kr[clip(i - j) + span] and p2c[i, j] = k_j . Qr[clip(i - j) + span],
+    written as loops, on plain distances long enough to be clipped."""
+    generator = torch.Generator().manual_seed(5)
+    T, span, d = 11, 4, 6
+    q, k = torch.randn(2, T, d, generator=generator), torch.randn(2, T, d, generator=generator)
+    pos_key = torch.randn(2, 2 * span, d, generator=generator)
+    pos_query = torch.randn(2, 2 * span, d, generator=generator)
+    relative_pos = build_relative_position(T, T)
+    c2p = content_to_position(q, pos_key, relative_pos)
+    p2c = position_to_content(k, pos_query, relative_pos)
+    for i in range(T):
+        for j in range(T):
+            row = min(max(i - j + span, 0), 2 * span - 1)
+            torch.testing.assert_close(c2p[:, i, j], (q[:, i] * pos_key[:, row]).sum(-1))
+            torch.testing.assert_close(p2c[:, i, j], (k[:, j] * pos_query[:, row]).sum(-1))
+
+
+# ---------------------------------------------------------------- queries from elsewhere
+
+
+@pytest.mark.parametrize("name", ["v3_shared_256_buckets", "few_buckets_clipped"])
+def test_matches_transformers_layer_with_query_states(name: str) -> None:
+    torch.manual_seed(0)
+    config = hf_config(**ATTENTION_CONFIGS[name])
+    theirs = hf.DebertaV2Layer(config).eval()
+    cfg = DebertaV2Config.from_dict(config.to_dict())
+    ours = DebertaV2Layer(cfg).eval()
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    generator = torch.Generator().manual_seed(4)
+    B, T = 2, 21
+    x = torch.randn(B, T, 64, generator=generator)
+    query = torch.randn(B, T, 64, generator=generator)
+    table = torch.randn(2 * cfg.span, 64, generator=generator)
+    mask = random_mask(B, T, True, generator)
+    relative_pos = build_relative_position(T, T, cfg.position_buckets, cfg.max_distance)
+    weight = torch.randn(B, T, 64, generator=generator)
+    inputs = []
+    for module, is_ours in ((ours, True), (theirs, False)):
+        x_in, q_in = x.clone().requires_grad_(), query.clone().requires_grad_()
+        if is_ours:
+            out = module(x_in, pair_mask(mask), relative_pos, table, query_states=q_in)
+        else:
+            hf_mask = (mask[:, None, None, :] * mask[:, None, :, None]).bool()
+            out, _ = module(
+                x_in, hf_mask, query_states=q_in, relative_pos=relative_pos, rel_embeddings=table
+            )
+        (out * weight).sum().backward()
+        inputs.append((out, x_in.grad, q_in.grad))
+    for mine, expected in zip(*inputs, strict=True):
+        torch.testing.assert_close(mine, expected, atol=ATOL, rtol=0)
+    ref_grads = grads(theirs)
+    for key, grad in grads(ours).items():
+        torch.testing.assert_close(grad, ref_grads[key], atol=ATOL, rtol=0, msg=key)
+
+
+# ---------------------------------------------------------------- masked LM and the EMD
+
+
+def mlm_pair(emd: bool) -> tuple[DebertaV2ForMaskedLM, torch.nn.Module]:
+    """Ours and transformers' DebertaV2ForMaskedLM with the same weights, in float64."""
+    torch.manual_seed(0)
+    config = hf_config(**{**MODEL_CONFIGS["v3_like"], "position_buckets": 8})
+    theirs = hf.DebertaV2ForMaskedLM(config).double().eval()
+    ours = DebertaV2ForMaskedLM(DebertaV2Config.from_dict(config.to_dict()), emd=emd)
+    state = {k: v for k, v in theirs.state_dict().items() if k != "cls.predictions.decoder.bias"}
+    if emd:
+        positions = torch.randn(config.max_position_embeddings, 64, dtype=torch.float64)
+        state["emd.position_embeddings.weight"] = positions
+    ours.double().eval().load_state_dict(state, strict=True)
+    return ours, theirs
+
+
+def mlm_batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(6)
+    B, T = 3, 19
+    mask = random_mask(B, T, True, generator)
+    ids = torch.randint(1, 50, (B, T), generator=generator) * mask
+    labels = torch.where(torch.rand(B, T, generator=generator) < 0.3, ids, -100)
+    labels[mask == 0] = -100
+    labels[:, 0] = ids[:, 0]  # at least one target per row
+    return ids, mask, labels
+
+
+def test_matches_transformers_masked_lm() -> None:
+    ours, theirs = mlm_pair(emd=False)
+    ids, mask, labels = mlm_batch()
+    out = ours(ids, mask, labels=labels)
+    ref = theirs(ids, attention_mask=mask, labels=labels)
+    torch.testing.assert_close(out.logits, ref.logits, atol=1e-6, rtol=0)
+    torch.testing.assert_close(out.loss, ref.loss, atol=1e-6, rtol=0)
+    out.loss.backward()
+    ref.loss.backward()
+    ref_grads = grads(theirs)
+    for key, grad in grads(ours).items():
+        torch.testing.assert_close(grad, ref_grads[key], atol=1e-6, rtol=0, msg=key)
+
+
+def test_emd_is_transformers_last_layer_run_twice_on_h_plus_p() -> None:
+    """The definition, built from transformers' modules: H = input of the last layer,
+    out = layer(H, queries=layer(H, queries=H + P)), then the MLM head."""
+    ours, theirs = mlm_pair(emd=True)
+    ids, mask, labels = mlm_batch()
+    T = ids.shape[1]
+    out = ours(ids, mask, labels=labels)
+
+    states = theirs.deberta(ids, attention_mask=mask, output_hidden_states=True).hidden_states
+    encoder = theirs.deberta.encoder
+    hf_mask = encoder.get_attention_mask(mask)
+    relative_pos = encoder.get_rel_pos(states[-2])
+    table = encoder.get_rel_embedding()
+    query = states[-2] + ours.emd.position_embeddings.weight[:T]
+    for _ in range(2):
+        query, _ = encoder.layer[-1](
+            states[-2],
+            hf_mask,
+            query_states=query,
+            relative_pos=relative_pos,
+            rel_embeddings=table,
+        )
+    logits = theirs.cls(query)
+    loss = torch.nn.functional.cross_entropy(logits.view(-1, 50), labels.view(-1))
+    torch.testing.assert_close(out.logits, logits, atol=1e-6, rtol=0)
+    out.loss.backward()
+    loss.backward()
+    ref_grads = grads(theirs)
+    for key, grad in grads(ours).items():
+        if key.startswith("emd."):
+            assert grad is not None and grad[:T].abs().sum() > 0 and grad[T:].abs().sum() == 0
+        else:
+            torch.testing.assert_close(grad, ref_grads[key], atol=1e-6, rtol=0, msg=key)
+
+
+def small_mlm(emd: bool) -> DebertaV2ForMaskedLM:
+    torch.manual_seed(1)
+    config = DebertaV2Config(
+        vocab_size=40,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=48,
+        max_position_embeddings=32,
+        position_buckets=8,
+        max_relative_positions=16,
+    )
+    return DebertaV2ForMaskedLM(config, emd=emd).eval()
+
+
+def test_emd_with_zero_positions_and_one_pass_is_the_last_layer() -> None:
+    model = small_mlm(emd=True)
+    model.emd.passes = 1
+    with torch.no_grad():
+        model.emd.position_embeddings.weight.zero_()
+    ids = torch.randint(1, 40, (2, 12))
+    decoded, states = model.encode(ids)
+    torch.testing.assert_close(decoded, states[-1], atol=1e-6, rtol=0)
+
+
+def test_only_the_emd_sees_absolute_positions() -> None:
+    """Left padding moves every real token 5 places to the right. Relative positions and the
+    pair mask make the encoder blind to that; the EMD's absolute table is not."""
+    ids = torch.randint(1, 40, (1, 10), generator=torch.Generator().manual_seed(2))
+    padded = torch.cat([torch.zeros(1, 5, dtype=torch.long), ids], dim=1)
+    mask = torch.cat([torch.zeros(1, 5, dtype=torch.long), torch.ones(1, 10, dtype=torch.long)], 1)
+    for emd, blind in ((False, True), (True, False)):
+        model = small_mlm(emd)
+        with torch.no_grad():
+            plain = model(ids).logits
+            shifted = model(padded, mask).logits[:, 5:]
+        assert torch.allclose(plain, shifted, atol=1e-5) is blind, emd

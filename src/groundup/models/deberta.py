@@ -20,6 +20,12 @@ keeps the sum of up to three dot products at the variance of one.
 DeBERTa-v2 buckets long distances logarithmically: distances up to span/2 keep their own
 row, larger ones share rows that grow wider with distance, up to max_relative_positions.
 
+The enhanced mask decoder (EMD) brings absolute positions back, but only at the very end:
+the MLM head reads the last layer run once more (twice, with shared weights) with queries
+H + P, where H is the input of the last layer and P an absolute position table, while keys
+and values stay H. Relative positions carry the whole encoder; "which slot of the sentence"
+enters just before the words are predicted.
+
 Parameter names follow transformers' DebertaV2 modules (query_proj, attention.self,
 attention.output.LayerNorm, encoder.rel_embeddings, ...), so a state_dict copies by name
 between `DebertaV2Model` here and `transformers.DebertaV2Model`, and
@@ -35,9 +41,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-from groundup.models.bert import ACTIVATIONS, read_state_dict
+from groundup.models.bert import ACTIVATIONS, BertConfig, read_state_dict
+from groundup.models.bert_pretraining import IGNORE, BertPreTrainingHeads
 
 
 @dataclass
@@ -68,6 +76,7 @@ class DebertaV2Config:
     position_biased_input: bool = False  # True adds absolute positions as in BERT
     norm_rel_ebd: str = "layer_norm"  # "none" leaves the relative table unnormalised
     embedding_size: int | None = None  # None: hidden_size
+    initializer_range: float = 0.02  # std of the N(0, std) initial weights
 
     def __post_init__(self) -> None:
         if isinstance(self.pos_att_type, str):  # config.json may say "p2c|c2p"
@@ -154,6 +163,35 @@ def pair_mask(attention_mask: Tensor) -> Tensor:
     return (real[:, None, :, None] & real[:, None, None, :]).contiguous()
 
 
+# ---------------------------------------------------------------- the two position terms
+
+
+def content_to_position(q: Tensor, pos_key: Tensor, relative_pos: Tensor) -> Tensor:
+    """c2p[i, j] = q_i . Kr[delta(i, j)], unscaled.
+
+    q (..., Tq, d); pos_key (..., 2 * span, d), row r holding distance r - span; relative_pos
+    (Tq, Tk) bucket ids, or (1, Tq, Tk) -> (..., Tq, Tk). Distances outside -span..span-1
+    are clipped to the first or last row."""
+    span = pos_key.shape[-2] // 2
+    every_row = q @ pos_key.transpose(-1, -2)  # (..., Tq, 2 * span): one matmul, then pick
+    row = (relative_pos + span).clamp(0, 2 * span - 1)
+    row = row.expand(*every_row.shape[:-1], relative_pos.shape[-1])
+    return torch.gather(every_row, -1, row)
+
+
+def position_to_content(k: Tensor, pos_query: Tensor, relative_pos: Tensor) -> Tensor:
+    """p2c[i, j] = k_j . Qr[delta(i, j)], unscaled (square: Tq = Tk = T).
+
+    k (..., T, d); pos_query (..., 2 * span, d); relative_pos (T, T) or (1, T, T) ->
+    (..., T, T). Key j reads its row at -delta(j, i) = delta(i, j), gathered along keys'
+    rows, and the transpose puts the queries back on the rows."""
+    span = pos_query.shape[-2] // 2
+    every_row = k @ pos_query.transpose(-1, -2)  # (..., T, 2 * span)
+    row = (-relative_pos + span).clamp(0, 2 * span - 1)
+    row = row.expand(*every_row.shape[:-1], relative_pos.shape[-1])
+    return torch.gather(every_row, -1, row).transpose(-1, -2)
+
+
 # ---------------------------------------------------------------- attention
 
 
@@ -186,52 +224,50 @@ class DisentangledSelfAttention(nn.Module):
         return x.transpose(-3, -2)
 
     def forward(
-        self, x: Tensor, mask: Tensor, relative_pos: Tensor | None, rel_embeddings: Tensor | None
+        self,
+        x: Tensor,
+        mask: Tensor,
+        relative_pos: Tensor | None,
+        rel_embeddings: Tensor | None,
+        query_states: Tensor | None = None,
     ) -> Tensor:
         """x (B, T, H); mask (B, 1, T, T) bool from `pair_mask`; relative_pos (1, T, T) bucket
-        ids from `build_relative_position`; rel_embeddings (2 * span, H) -> (B, T, H)."""
+        ids from `build_relative_position`; rel_embeddings (2 * span, H) -> (B, T, H).
+        query_states (B, T, H), if given, makes the queries (keys and values stay x): the
+        enhanced mask decoder's way in."""
         B, T, H = x.shape
-        q, k, v = (
-            self.split_heads(p(x)) for p in (self.query_proj, self.key_proj, self.value_proj)
-        )
-        # Each extra term adds a dot product of the same variance: divide by sqrt of their count.
-        scale = math.sqrt(self.head_size * (1 + len(self.pos_att_type)))
-        scores = q @ k.transpose(-1, -2) / scale
-        if self.relative_attention:
-            scores = scores + self.position_scores(q, k, relative_pos, rel_embeddings) / scale
+        queries = x if query_states is None else query_states
+        q = self.split_heads(self.query_proj(queries))
+        k, v = self.split_heads(self.key_proj(x)), self.split_heads(self.value_proj(x))
+        scores = sum(self.score_terms(q, k, relative_pos, rel_embeddings).values())
         scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
         probs = self.dropout(scores.softmax(dim=-1))
         return (probs @ v).transpose(1, 2).reshape(B, T, H)
 
-    def position_scores(
+    def score_terms(
         self, q: Tensor, k: Tensor, relative_pos: Tensor | None, rel_embeddings: Tensor | None
-    ) -> Tensor:
-        """The content->position and position->content terms, (B, heads, T, T), unscaled."""
-        T = q.shape[-2]
+    ) -> dict[str, Tensor]:
+        """The scaled terms of the score, each (B, heads, T, T): "c2c", and "c2p" and "p2c"
+        where they are used. Their sum is what the softmax sees (before the mask)."""
+        # Each extra term adds a dot product of the same variance: divide by sqrt of their count.
+        scale = math.sqrt(self.head_size * (1 + len(self.pos_att_type)))
+        terms = {"c2c": q @ k.transpose(-1, -2) / scale}
+        if not self.relative_attention:
+            return terms
         if relative_pos is None or rel_embeddings is None:
             raise ValueError("relative attention needs relative_pos and rel_embeddings")
-        # Distances -span..span-1 become rows 0..2*span-1 of the table; farther ones are clipped.
-        last_row = 2 * self.span - 1
         rel = self.pos_dropout(rel_embeddings[: 2 * self.span])
-        score = torch.zeros((), dtype=q.dtype, device=q.device)
         if "c2p" in self.pos_att_type:
             pos_key = self.split_heads(
                 (self.key_proj if self.share_att_key else self.pos_key_proj)(rel)
             )
-            # q_i against every relative row, then pick row delta(i, j) for each key j.
-            c2p_all = q @ pos_key.transpose(-1, -2)  # (B, heads, T, 2 * span)
-            row = (relative_pos + self.span).clamp(0, last_row).expand(*q.shape[:2], T, T)
-            score = score + torch.gather(c2p_all, -1, row)
+            terms["c2p"] = content_to_position(q, pos_key, relative_pos) / scale
         if "p2c" in self.pos_att_type:
             pos_query = self.split_heads(
                 (self.query_proj if self.share_att_key else self.pos_query_proj)(rel)
             )
-            # k_j against every relative row; key j reads row -delta(j, i), which is delta(i, j)
-            # since the buckets are symmetric, and the transpose puts queries back on rows.
-            p2c_all = k @ pos_query.transpose(-1, -2)  # (B, heads, T, 2 * span)
-            row = (-relative_pos + self.span).clamp(0, last_row).expand(*k.shape[:2], T, T)
-            score = score + torch.gather(p2c_all, -1, row).transpose(-1, -2)
-        return score
+            terms["p2c"] = position_to_content(k, pos_query, relative_pos) / scale
+        return terms
 
 
 class DebertaV2SelfOutput(nn.Module):
@@ -257,9 +293,15 @@ class DebertaV2Attention(nn.Module):
         self.output = DebertaV2SelfOutput(config)
 
     def forward(
-        self, x: Tensor, mask: Tensor, relative_pos: Tensor | None, rel_embeddings: Tensor | None
+        self,
+        x: Tensor,
+        mask: Tensor,
+        relative_pos: Tensor | None,
+        rel_embeddings: Tensor | None,
+        query_states: Tensor | None = None,
     ) -> Tensor:
-        return self.output(self.self(x, mask, relative_pos, rel_embeddings), x)
+        heads = self.self(x, mask, relative_pos, rel_embeddings, query_states)
+        return self.output(heads, x if query_states is None else query_states)
 
 
 class DebertaV2Intermediate(nn.Module):
@@ -293,13 +335,31 @@ class DebertaV2Layer(nn.Module):
         self.output = DebertaV2Output(config)
 
     def forward(
-        self, x: Tensor, mask: Tensor, relative_pos: Tensor | None, rel_embeddings: Tensor | None
+        self,
+        x: Tensor,
+        mask: Tensor,
+        relative_pos: Tensor | None,
+        rel_embeddings: Tensor | None,
+        query_states: Tensor | None = None,
     ) -> Tensor:
-        x = self.attention(x, mask, relative_pos, rel_embeddings)
+        x = self.attention(x, mask, relative_pos, rel_embeddings, query_states)
         return self.output(self.intermediate(x), x)
 
 
 # ---------------------------------------------------------------- the encoder
+
+
+def init_weights(module: nn.Module, std: float) -> None:
+    """N(0, std) weights, zero biases, as transformers initialises DeBERTa (and BERT); the
+    padding row of an embedding starts at zero. LayerNorms keep their ones and zeros."""
+    if isinstance(module, nn.Linear):
+        nn.init.normal_(module.weight, 0.0, std)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.Embedding):
+        nn.init.normal_(module.weight, 0.0, std)
+        if module.padding_idx is not None:
+            nn.init.zeros_(module.weight[module.padding_idx])
 
 
 class DebertaV2Embeddings(nn.Module):
@@ -352,17 +412,19 @@ class DebertaV2Encoder(nn.Module):
         table = self.rel_embeddings.weight
         return self.LayerNorm(table) if self.normalise_table else table
 
+    def relative_positions(self, length: int, device: torch.device) -> Tensor | None:
+        """(1, T, T) bucket ids, None without relative attention."""
+        if not self.relative_attention:
+            return None
+        cfg = self.config  # bucket_size = position_buckets, the positions' reach = max_distance
+        return build_relative_position(
+            length, length, cfg.position_buckets, cfg.max_distance, device=device
+        )
+
     def forward(self, x: Tensor, attention_mask: Tensor) -> list[Tensor]:
         """x (B, T, H), attention_mask (B, T) -> [x, output of layer 1, ..., of the last]."""
-        T = x.shape[1]
         mask = pair_mask(attention_mask)
-        relative_pos = None
-        if self.relative_attention:
-            cfg = self.config
-            # bucket_size = position_buckets, the positions' reach = max_distance
-            relative_pos = build_relative_position(
-                T, T, cfg.position_buckets, cfg.max_distance, device=x.device
-            )
+        relative_pos = self.relative_positions(x.shape[1], x.device)
         table = self.relative_table()
         states = [x]
         for layer in self.layer:
@@ -383,6 +445,7 @@ class DebertaV2Model(nn.Module):
         self.config = config
         self.embeddings = DebertaV2Embeddings(config)
         self.encoder = DebertaV2Encoder(config)
+        self.apply(lambda module: init_weights(module, config.initializer_range))
 
     def forward(
         self,
@@ -418,3 +481,107 @@ class DebertaV2Model(nn.Module):
         # transformers does.
         model.load_state_dict({name: stored[name] for name in expected})
         return model.eval()
+
+
+# ---------------------------------------------------------------- masked language modelling
+
+
+class EnhancedMaskDecoder(nn.Module):
+    """Absolute positions, added late (He et al., section 3.2).
+
+    The encoder has seen relative positions only. For the MLM head, the last encoder layer
+    runs again with its own weights, `passes` times: keys and values are H, the input of the
+    last layer, and the first queries are H + P, P an absolute position table; each later
+    pass takes the previous output as queries. This is the reference code's
+    `emd_context_layer` (two passes), which replaces the encoder's last output for the head.
+    """
+
+    def __init__(self, config: DebertaV2Config, passes: int = 2) -> None:
+        super().__init__()
+        self.passes = passes
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size)
+
+    def forward(
+        self,
+        context: Tensor,
+        layer: DebertaV2Layer,
+        mask: Tensor,
+        relative_pos: Tensor | None,
+        rel_embeddings: Tensor | None,
+    ) -> Tensor:
+        """context (B, T, H): the input of the last layer -> (B, T, H) for the MLM head."""
+        length, known = context.shape[1], self.position_embeddings.num_embeddings
+        if length > known:
+            raise ValueError(f"{length} tokens, but the decoder knows {known} positions")
+        positions = self.position_embeddings(torch.arange(length, device=context.device))
+        query = context + positions
+        for _ in range(self.passes):
+            query = layer(context, mask, relative_pos, rel_embeddings, query_states=query)
+        return query
+
+
+class MaskedLMOutput(NamedTuple):
+    loss: Tensor | None  # cross-entropy at the positions whose label is not -100
+    logits: Tensor  # (B, T, vocab)
+    hidden_states: tuple[Tensor, ...]  # the encoder's: embeddings, then every layer's output
+
+
+class DebertaV2ForMaskedLM(nn.Module):
+    """Encoder + (optional) enhanced mask decoder + BERT's MLM head with the decoder tied to
+    the word embeddings. emd=False is transformers' DebertaV2ForMaskedLM (legacy head names
+    cls.predictions.*), which has no enhanced mask decoder."""
+
+    def __init__(self, config: DebertaV2Config, emd: bool = False) -> None:
+        super().__init__()
+        self.config = config
+        self.deberta = DebertaV2Model(config)
+        self.emd = EnhancedMaskDecoder(config) if emd else None
+        head = BertConfig(
+            vocab_size=config.vocab_size,
+            hidden_size=config.hidden_size,
+            hidden_act=config.hidden_act,
+            layer_norm_eps=config.layer_norm_eps,
+            embedding_size=config.embedding_size,
+        )
+        self.cls = BertPreTrainingHeads(head, self.deberta.embeddings.word_embeddings, nsp=False)
+        for module in (self.cls, self.emd):
+            if module is not None:  # the decoder is the embedding matrix, drawn already
+                module.apply(lambda m: init_weights(m, config.initializer_range))
+
+    def encode(
+        self, input_ids: Tensor, attention_mask: Tensor | None = None
+    ) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """(what the MLM head reads (B, T, H), the encoder's hidden states)."""
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        out = self.deberta(input_ids, attention_mask)
+        if self.emd is None:
+            return out.last_hidden_state, out.hidden_states
+        encoder = self.deberta.encoder
+        if len(encoder.layer) < 1:
+            raise ValueError("the enhanced mask decoder needs at least one encoder layer")
+        T = input_ids.shape[1]
+        decoded = self.emd(
+            out.hidden_states[-2],
+            encoder.layer[-1],
+            pair_mask(attention_mask),
+            encoder.relative_positions(T, input_ids.device),
+            encoder.relative_table(),
+        )
+        return decoded, out.hidden_states
+
+    def forward(
+        self,
+        input_ids: Tensor,
+        attention_mask: Tensor | None = None,
+        labels: Tensor | None = None,
+    ) -> MaskedLMOutput:
+        """labels (B, T): the original id where the input was masked, -100 elsewhere."""
+        hidden, states = self.encode(input_ids, attention_mask)
+        logits = self.cls.predictions(hidden)
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(
+                logits.view(-1, logits.size(-1)), labels.view(-1), ignore_index=IGNORE
+            )
+        return MaskedLMOutput(loss, logits, states)
