@@ -1,0 +1,1 @@
+"""Exercise `deberta`: disentangled attention with relative position buckets."""
