@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from transformers import ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining
 
 from groundup.models.bert import BertConfig
-from groundup.models.bert_pretraining import IGNORE
+from groundup.models.bert_pretraining import IGNORE, mask_tokens
 from groundup.models.electra import (
     Electra,
     ElectraDiscriminator,
@@ -235,3 +235,56 @@ def test_embeddings_are_shared_or_not() -> None:
             BertConfig(hidden_size=8, intermediate_size=16, **SIZES),
             BertConfig(hidden_size=16, intermediate_size=32, **SIZES),
         )
+
+
+def test_sampling_from_the_masked_rows_only_draws_the_same() -> None:
+    torch.manual_seed(2)
+    logits = torch.randn(3, 7, 60)
+    masked_ids = torch.randint(5, 60, (3, 7))
+    labels = torch.where(torch.rand(3, 7) < 0.4, masked_ids, IGNORE)
+    chosen = labels != IGNORE
+    full = sample_replacements(logits, masked_ids, labels, torch.Generator().manual_seed(5))
+    rows = sample_replacements(logits[chosen], masked_ids, labels, torch.Generator().manual_seed(5))
+    assert torch.equal(full, rows)
+
+
+def toy_language(n: int, T: int, g: torch.Generator) -> torch.Tensor:
+    """Even positions hold one of 10 "nouns" (ids 5-14), odd positions one of 10 "verbs"
+    (15-24); ids 25-29 never occur. A token of the wrong kind is visibly out of place."""
+    kind = torch.arange(T) % 2
+    return 5 + 10 * kind + torch.randint(0, 10, (n, T), generator=g)
+
+
+def test_a_tiny_electra_learns_to_spot_replaced_tokens() -> None:
+    """60 steps (about 3 CPU s). Held out: 15 % of the tokens replaced by uniformly random
+    ids (about 10 % end up differing: 85 % "original" is the trivial baseline). Measured: the
+    discriminator's accuracy 0.94 against the baseline 0.85; asked: at least 0.05 above it."""
+    torch.manual_seed(0)
+    V, T = 30, 16
+    sizes = dict(SIZES, vocab_size=V, max_position_embeddings=T)
+    model = Electra(
+        BertConfig(hidden_size=16, intermediate_size=32, embedding_size=32, **sizes),
+        BertConfig(hidden_size=32, intermediate_size=64, **sizes),
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / 10))
+    g = torch.Generator().manual_seed(0)
+    no_specials = torch.zeros(32, T, dtype=torch.bool)
+    for _ in range(60):
+        masked, labels = mask_tokens(toy_language(32, T, g), no_specials, 4, V, 0.3, g)
+        loss = model(masked, labels, generator=g).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        warmup.step()
+
+    g = torch.Generator().manual_seed(1)
+    original = toy_language(256, T, g)
+    chosen = torch.rand(256, T, generator=g) < 0.15
+    corrupted = torch.where(chosen, torch.randint(5, V, (256, T), generator=g), original)
+    is_replaced = (corrupted != original).float()
+    with torch.no_grad():
+        logits, _ = model.discriminator.eval()(corrupted)
+    accuracy = ((logits > 0).float() == is_replaced).float().mean().item()
+    baseline = 1 - is_replaced.mean().item()  # say "original" everywhere
+    assert accuracy > baseline + 0.05, (accuracy, baseline)

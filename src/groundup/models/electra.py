@@ -105,9 +105,14 @@ def sample_replacements(
 ) -> Tensor:
     """masked_ids with every masked position (labels != -100) replaced by a token drawn
     from softmax(generator_logits) there; one torch.multinomial call over those positions in
-    row-major order. No gradient flows back through the draw."""
+    row-major order. No gradient flows back through the draw.
+
+    generator_logits: (B, T, vocab), or (N, vocab) for just the N masked positions in
+    row-major order (a generator that runs its decoder only where it is needed)."""
     chosen = labels != IGNORE
-    probabilities = generator_logits.detach()[chosen].float().softmax(dim=-1)  # (N, vocab)
+    if generator_logits.dim() == 3:
+        generator_logits = generator_logits[chosen]
+    probabilities = generator_logits.detach().float().softmax(dim=-1)  # (N, vocab)
     corrupted = masked_ids.clone()
     if probabilities.shape[0] > 0:
         draws = torch.multinomial(probabilities, 1, generator=generator).squeeze(-1)
