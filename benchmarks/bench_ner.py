@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from groundup.finetune.ner import (
     predict,
     read_conll,
 )
+from groundup.labs import runner
 from groundup.labs.ner import find_split
 from groundup.labs.runner import LabError
 from groundup.models.bert import Bert
@@ -119,9 +121,12 @@ def main(argv: list[str] | None = None) -> int:
                                    layer_decay=args.layer_decay, patience=args.epochs,
                                    device=args.device)  # fmt: skip
             start, cpu = time.perf_counter(), time.process_time()
-            history = fine_tune(model, encoded["train"], encoded["dev"],
-                                [s.tags for s in splits["dev"]], labels, tokenizer.pad_id,
-                                settings)  # fmt: skip
+            total = math.ceil(len(encoded["train"]) / args.batch_size) * args.epochs
+            with runner.progress(total, f"{data.name} {name}") as bar:
+                history = fine_tune(model, encoded["train"], encoded["dev"],
+                                    [s.tags for s in splits["dev"]], labels, tokenizer.pad_id,
+                                    settings, on_step=lambda step, _, loss: bar.update(
+                                        completed=step, info=f"loss {loss:.3f}"))  # fmt: skip
             seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
             predicted = predict(model, encoded["test"], labels, tokenizer.pad_id,
                                 device=args.device)  # fmt: skip

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import time
 from pathlib import Path
@@ -33,6 +34,7 @@ from groundup.finetune.qa import (
     read_squad,
     split_articles,
 )
+from groundup.labs import runner
 from groundup.text.wordpiece import WordPieceTokenizer
 
 
@@ -119,16 +121,19 @@ def run_one(
     elif name != "pretrained":
         raise SystemExit(f"unknown model {name!r}: pretrained or random_init")
     wall, cpu = time.perf_counter(), time.process_time()
-    losses = fine_tune(
-        model,
-        train_features,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=lr,
-        warmup=args.warmup,
-        layer_decay=args.layer_decay,
-        seed=args.seed,
-    )
+    total = math.ceil(len(train_features) / args.batch_size) * args.epochs
+    with runner.progress(total, f"squad {name}") as bar:
+        losses = fine_tune(
+            model,
+            train_features,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=lr,
+            warmup=args.warmup,
+            layer_decay=args.layer_decay,
+            seed=args.seed,
+            on_step=lambda step, _, loss: bar.update(completed=step, info=f"loss {loss:.3f}"),
+        )
     train_seconds, train_cpu = time.perf_counter() - wall, time.process_time() - cpu
     scores, _ = evaluate(model, test, test_features, 64, args.max_answer_length)
     common = {"model": name, "lr": lr, **config}

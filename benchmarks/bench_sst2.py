@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import time
 from pathlib import Path
@@ -32,6 +33,7 @@ from groundup.finetune.classification import (
     evaluate,
     fine_tune,
 )
+from groundup.labs import runner
 from groundup.models.bert import Bert
 from groundup.text.wordpiece import WordPieceTokenizer
 
@@ -106,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
             bert = pretrained if name == "finetuned" else Bert(pretrained.config)
             model = BertClassifier(bert, num_labels, pooling=args.pooling).to(args.device)
             start, cpu_start = time.perf_counter(), time.process_time()
-            result = fine_tune(model, train, stop, tokenizer.pad_id, settings)
+            total = math.ceil(len(train_ids) / args.batch_size) * args.epochs
+            with runner.progress(total, f"sst2 {name}") as bar:
+                result = fine_tune(model, train, stop, tokenizer.pad_id, settings,
+                                   on_step=lambda step, _, loss: bar.update(
+                                       completed=step, info=f"loss {loss:.3f}"))  # fmt: skip
             seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
             scores = evaluate(model, *dev, tokenizer.pad_id)
             config = {**common, "model": name, "best_step": result.best_step,

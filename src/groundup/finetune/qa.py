@@ -198,9 +198,12 @@ def make_features(
     tokens, so an answer cut by one window boundary lies whole in the next window.
     """
     features = []
+    contexts: dict[str, list[Piece]] = {}  # SQuAD asks about five questions per paragraph
     for index, example in enumerate(examples):
         question = tokenizer.pieces(example.question.strip())
-        context = tokenizer.pieces(example.context)
+        if example.context not in contexts:
+            contexts[example.context] = tokenizer.pieces(example.context)
+        context = contexts[example.context]
         budget = max_length - len(question) - 3
         if budget <= 0:
             raise ValueError(f"question {example.id} alone fills max_length {max_length}")
