@@ -63,3 +63,14 @@ def test_too_little_text_is_a_lab_error(tmp_path) -> None:
     path.write_text("A short text about rivers and stones. " * 40, encoding="utf-8")
     with pytest.raises(LabError, match="tokens"):
         run(micro(tmp_path / "out", data=str(path), seq_len=200))
+
+
+def test_every_setting_is_explained_in_both_languages() -> None:
+    from dataclasses import fields
+
+    from groundup.i18n import LAB_FIELDS
+    from groundup.labs import deberta as lab
+
+    own = {f.name for f in fields(Config)} - {f.name for f in fields(runner.LabConfig)}
+    assert own - set(LAB_FIELDS) <= set(lab.FIELD_HELP)
+    assert all(msg.en != msg.de for msg in lab.FIELD_HELP.values())

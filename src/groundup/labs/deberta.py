@@ -95,7 +95,7 @@ FIELD_HELP: dict[str, Msg] = {
     ),
 }
 
-TRAINING = Msg("Training {model}", "Training {model}")
+TRAINING = Msg("Training {model}", "{model} wird trainiert")
 ONLY_CPU = Msg(
     "This lab trains on the CPU only; use --device cpu or auto.",
     "Dieses Lab trainiert nur auf der CPU; nehmen Sie --device cpu oder auto.",
