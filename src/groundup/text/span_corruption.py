@@ -6,7 +6,7 @@ spans, each after its sentinel, and ends with EOS:
 
     original: Thank you for inviting me to your party last week .
     inputs:   Thank you <X> me to your party <Y> week . </s>
-    targets:  <X> for inviting <Y> last </s>
+    targets:  <X> for inviting <Y> last <Z> </s>
 
 Sentinels are the last ids of the vocabulary, counting down: the first span gets
 vocab_size - 1 (T5's <extra_id_0>), the second vocab_size - 2, and so on. The targets are
