@@ -17,6 +17,7 @@ from groundup.models.unilm import (
     generate,
     next_token_labels,
     objective_batch,
+    segment_embedding_ids,
     segment_layout,
     unilm_loss,
 )
@@ -41,7 +42,7 @@ def visible_positions(n1: int, n2: int, T: int, i: int, mode: str) -> set[int]:
 rows = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=4)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(rows=rows, extra=st.integers(0, 3), mode=st.sampled_from(MODES))
 def test_masks_match_the_definition(rows: list[tuple[int, int]], extra: int, mode: str) -> None:
     T = max(n1 + n2 + 3 for n1, n2 in rows) + extra
@@ -132,7 +133,7 @@ def unilm_v1_seq2seq_mask(n1: int, n2: int, T: int) -> torch.Tensor:
     return mask
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(rows=rows, extra=st.integers(0, 3))
 def test_seq2seq_mask_matches_the_unilm_v1_loader(rows: list[tuple[int, int]], extra: int) -> None:
     T = max(n1 + n2 + 3 for n1, n2 in rows) + extra
@@ -242,3 +243,22 @@ def test_greedy_generation_is_what_teacher_forcing_predicts() -> None:
             logits = model.cls.predictions(encode(model.bert, ids, token_type_ids, mask))
         guesses = logits[0].argmax(-1)[len(source) + 1 : len(row) - 1].tolist()
         assert guesses == (target + [2])[: len(guesses)]
+
+
+def test_six_segment_embeddings_name_the_objective() -> None:
+    token_type_ids, _ = segment_layout([1], [1], 6)  # 0 0 0 1 1 pad
+    six = Bert(
+        BertConfig(
+            vocab_size=9,
+            hidden_size=8,
+            num_hidden_layers=1,
+            num_attention_heads=1,
+            intermediate_size=8,
+            type_vocab_size=6,
+        )
+    )
+    two = tiny_encoder()
+    firsts = [segment_embedding_ids(six, token_type_ids, mode)[0, :5].tolist() for mode in MODES]
+    assert firsts == [[0, 0, 0, 1, 1], [2, 2, 2, 3, 3], [4, 4, 4, 5, 5]]
+    for mode in MODES:
+        assert torch.equal(segment_embedding_ids(two, token_type_ids, mode), token_type_ids)

@@ -16,7 +16,8 @@ The masks are (B, T, T) booleans, query by key; `encode` runs a groundup.models.
 under such a mask (Bert.forward only takes a padding mask).
 
 The model is BERT's masked-LM model (BertForPreTraining without NSP): one encoder, one tied
-output head. `objective_batch` makes inputs and labels for an objective, `unilm_loss` scores
+output head; with six segment embeddings, each objective gets its own pair of them, the
+paper's way of telling the model which language model it is. `objective_batch` makes inputs and labels for an objective, `unilm_loss` scores
 them under its mask, and `generate` writes S2 for a given S1, greedily, under the seq2seq
 mask. A left-to-right row is exactly what a causal BERT (transformers' is_decoder=True)
 computes; the seq2seq mask is the one unilm-v1's data loader builds (see the tests).
@@ -138,6 +139,16 @@ def objective_batch(
     return input_ids, next_token_labels(input_ids, token_type_ids, attention_mask, mode)
 
 
+def segment_embedding_ids(bert: Bert, token_type_ids: Tensor, mode: str) -> Tensor:
+    """Which segment embeddings a row of this objective uses. The paper also tells the model
+    which objective it is in, with a separate set of segment embeddings per objective: a
+    model with six (type_vocab_size=6) gets 0/1 for bidirectional, 2/3 for left-to-right and
+    4/5 for seq2seq rows; a model with two shares 0/1 among all three."""
+    if bert.config.type_vocab_size >= 2 * len(MODES):
+        return token_type_ids + 2 * MODES.index(mode)
+    return token_type_ids
+
+
 def unilm_loss(
     model: BertForPreTraining,
     inputs: Tensor,
@@ -146,13 +157,26 @@ def unilm_loss(
     labels: Tensor,
     mode: str,
 ) -> Tensor:
-    """Mean cross-entropy over the labelled positions, with the encoder under `mode`'s mask.
-    The vocabulary-sized decoder runs only where there is a label (the rest is ignored)."""
+    """Mean cross-entropy over the labelled positions, with the encoder under `mode`'s mask."""
+    logits, targets = labelled_logits(model, inputs, token_type_ids, attention_mask, labels, mode)
+    return F.cross_entropy(logits, targets)
+
+
+def labelled_logits(
+    model: BertForPreTraining,
+    inputs: Tensor,
+    token_type_ids: Tensor,
+    attention_mask: Tensor,
+    labels: Tensor,
+    mode: str,
+) -> tuple[Tensor, Tensor]:
+    """(logits (N, vocab), targets (N,)) at the N labelled positions, under `mode`'s mask.
+    The vocabulary-sized decoder runs only there: the other positions have no label."""
     mask = attention_masks(token_type_ids, attention_mask, mode)
-    hidden = encode(model.bert, inputs, token_type_ids, mask)
+    segments = segment_embedding_ids(model.bert, token_type_ids, mode)
+    hidden = encode(model.bert, inputs, segments, mask)
     chosen = labels != IGNORE
-    logits = model.cls.predictions(hidden[chosen])
-    return F.cross_entropy(logits, labels[chosen])
+    return model.cls.predictions(hidden[chosen]), labels[chosen]
 
 
 @torch.no_grad()
@@ -187,7 +211,8 @@ def generate(
             token_type_ids[b, len(prompt) : len(row)] = 1
             attention_mask[b, : len(row)] = 1
         mask = attention_masks(token_type_ids, attention_mask, "seq2seq")
-        hidden = encode(model.bert, input_ids, token_type_ids, mask)
+        segments = segment_embedding_ids(model.bert, token_type_ids, "seq2seq")
+        hidden = encode(model.bert, input_ids, segments, mask)
         last = hidden[torch.arange(len(rows)), lengths - 1]
         next_ids = model.cls.predictions(last).argmax(-1).tolist()
         for b, token in enumerate(next_ids):
