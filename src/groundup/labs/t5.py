@@ -127,6 +127,10 @@ TOO_SMALL = Msg(
     "{source}: {count} lines with at least five words; this lab needs {least}.",
     "{source}: {count} Zeilen mit mindestens fünf Wörtern; dieses Lab braucht {least}.",
 )
+TOO_FEW_CHUNKS = Msg(
+    "{source}: {chunks} pre-training chunks of {length} tokens; one batch needs {batch}.",
+    "{source}: {chunks} Vortrainingsabschnitte zu {length} Tokens; ein Batch braucht {batch}.",
+)
 EXAMPLE_TITLE = Msg(
     "Span corruption of one pre-training chunk:",
     "Span Corruption eines Abschnitts aus dem Vortraining:",
@@ -437,7 +441,8 @@ def run(cfg: Config) -> LabReport:
 
         train_chunks, held_chunks = chunks(train_lines), chunks(held_lines)[:256]
         if len(train_chunks) < cfg.batch_size or len(held_chunks) < 1:
-            raise LabError(TOO_SMALL.get(source=source, count=len(lines), least="more"))
+            raise LabError(TOO_FEW_CHUNKS.get(source=source, chunks=len(train_chunks),
+                                              length=tokens_length, batch=cfg.batch_size))  # fmt: skip
         fixed = np.random.RandomState(0)
         held_batches = [corrupted_batch(held_chunks[i : i + 64], vocab, cfg, fixed)
                         for i in range(0, len(held_chunks), 64)]  # fmt: skip
