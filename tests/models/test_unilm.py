@@ -42,7 +42,7 @@ def visible_positions(n1: int, n2: int, T: int, i: int, mode: str) -> set[int]:
 rows = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=4)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(rows=rows, extra=st.integers(0, 3), mode=st.sampled_from(MODES))
 def test_masks_match_the_definition(rows: list[tuple[int, int]], extra: int, mode: str) -> None:
     T = max(n1 + n2 + 3 for n1, n2 in rows) + extra
@@ -133,7 +133,7 @@ def unilm_v1_seq2seq_mask(n1: int, n2: int, T: int) -> torch.Tensor:
     return mask
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(rows=rows, extra=st.integers(0, 3))
 def test_seq2seq_mask_matches_the_unilm_v1_loader(rows: list[tuple[int, int]], extra: int) -> None:
     T = max(n1 + n2 + 3 for n1, n2 in rows) + extra

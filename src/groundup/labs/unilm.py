@@ -57,6 +57,8 @@ from groundup.text.wordpiece import MASK, WordPieceTokenizer
 
 LAB = "unilm"
 MODELS = ("unilm", "bidirectional only", "left-to-right only", "seq2seq only")
+ROWS = {"bidirectional": "natural", "left-to-right": "natural", "seq2seq": "reversal"}
+METRIC = {"bidirectional": "cloze", "left-to-right": "next_token", "seq2seq": "seq2seq"}
 Pair = tuple[list[int], list[int]]  # S1 and S2 token ids, no special tokens
 
 
@@ -236,8 +238,10 @@ def evaluate(model: BertForPreTraining, held: dict[str, dict[str, Tensor]]) -> d
     metrics = {}
     for mode, name in zip(MODES, ("cloze", "next_token", "seq2seq"), strict=True):
         batch = held[mode]
-        logits, targets = labelled_logits(model, batch["inputs"], batch["token_type_ids"],
-                                          batch["attention_mask"], batch["labels"], mode)  # fmt: skip
+        logits, targets = labelled_logits(
+            model, batch["inputs"], batch["token_type_ids"], batch["attention_mask"],
+            batch["labels"], mode,
+        )  # fmt: skip
         metrics[f"{name}_loss"] = torch.nn.functional.cross_entropy(logits, targets).item()
         if mode == "bidirectional":
             metrics["cloze_accuracy"] = (logits.argmax(-1) == targets).float().mean().item()
@@ -339,23 +343,22 @@ def run(cfg: Config) -> LabReport:
                  "reversal": reversal_pairs(train_docs, cfg.max_span, rng)}  # fmt: skip
         if min(len(p) for p in train.values()) < 200:
             raise LabError(TOO_SMALL.get(source=source, pairs=len(train["natural"])))
-        held_natural = natural_pairs(eval_docs, cfg.seq_len)[: cfg.eval_rows]
-        held_reversal = reversal_pairs(eval_docs, cfg.max_span, rng)[: cfg.eval_rows]
+        held_rows = {
+            "natural": natural_pairs(eval_docs, cfg.seq_len)[: cfg.eval_rows],
+            "reversal": reversal_pairs(eval_docs, cfg.max_span, rng)[: cfg.eval_rows],
+        }
         fixed = torch.Generator().manual_seed(0)
         held = {
-            mode: with_objective(pack(rows, tokenizer), mode, tokenizer, cfg, fixed)
-            for mode, rows in zip(MODES, (held_natural, held_natural, held_reversal), strict=True)
+            mode: with_objective(pack(held_rows[ROWS[mode]], tokenizer), mode, tokenizer, cfg,
+                                 fixed)
+            for mode in MODES
         }  # fmt: skip
-        sample = {"natural": train["natural"][:2000], "reversal": train["reversal"][:2000]}
-        baselines = {
-            name: unigram_baseline(
-                with_objective(pack(sample[kind], tokenizer), mode, tokenizer, cfg, fixed)["labels"],
-                held[mode]["labels"], tokenizer.vocab_size,
-            )
-            for name, mode, kind in (("cloze", "bidirectional", "natural"),
-                                     ("next_token", "left-to-right", "natural"),
-                                     ("seq2seq", "seq2seq", "reversal"))
-        }  # fmt: skip
+        baselines = {}  # per objective: the loss of the training targets' frequencies
+        for mode in MODES:
+            sample = pack(train[ROWS[mode]][:2000], tokenizer)
+            labels = with_objective(sample, mode, tokenizer, cfg, fixed)["labels"]
+            baselines[METRIC[mode]] = unigram_baseline(labels, held[mode]["labels"],
+                                                       tokenizer.vocab_size)  # fmt: skip
 
         config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=cfg.d_model,
                             num_hidden_layers=cfg.n_layers, num_attention_heads=cfg.n_heads,
@@ -393,10 +396,10 @@ def run(cfg: Config) -> LabReport:
         final: dict[str, dict[str, float]] = {}
         with runner.progress(cfg.steps, TRAINING.get(), cfg.quiet) as bar:
             for step in range(1, cfg.steps + 1):
-                batches = {
-                    "bidirectional": with_objective(pack(take("natural", cfg.batch_size), tokenizer), "bidirectional", tokenizer, cfg, masking),
-                    "left-to-right": with_objective(pack(take("natural", cfg.batch_size), tokenizer), "left-to-right", tokenizer, cfg, masking),
-                    "seq2seq": with_objective(pack(take("reversal", cfg.batch_size), tokenizer), "seq2seq", tokenizer, cfg, masking),
+                batches = {  # every step: batch_size rows for each objective
+                    mode: with_objective(pack(take(ROWS[mode], cfg.batch_size), tokenizer),
+                                         mode, tokenizer, cfg, masking)
+                    for mode in MODES
                 }  # fmt: skip
                 for name in names:
                     modes = MODES if name == "unilm" else [m for m in MODES if only[m] == name]
@@ -422,8 +425,10 @@ def run(cfg: Config) -> LabReport:
                 else:
                     bar.update()
         log.close()
-        reversal = {name: reversal_scores(models[name], held_reversal, tokenizer, cfg.max_span)
-                    for name in names}  # fmt: skip
+        reversal = {
+            name: reversal_scores(models[name], held_rows["reversal"], tokenizer, cfg.max_span)
+            for name in names
+        }
         cpu_seconds = time.process_time() - cpu_start
 
     table = [TABLE_TITLE.get(),
@@ -436,7 +441,9 @@ def run(cfg: Config) -> LabReport:
     table.append(f"  {'unigram (no context)':<20} {'':>9} {baselines['next_token']:>10.3f} "
                  f"{baselines['seq2seq']:>8.3f}")  # fmt: skip
     samples = [SAMPLES_TITLE.get()]
-    for (a, b), generated in list(zip(held_reversal, reversal["unilm"][2], strict=True))[:5]:
+    for (a, b), generated in list(zip(held_rows["reversal"], reversal["unilm"][2], strict=True))[
+        :5
+    ]:
         shown = [" ".join(tokenizer.id_to_token[i] for i in x) for x in (a, generated, b)]
         samples.append(f"  {shown[0]}  ->  {shown[1]}  |  {shown[2]}")
 
@@ -458,12 +465,12 @@ def run(cfg: Config) -> LabReport:
     }
     for panel, key in zip(held_panels, baselines, strict=True):
         held_panels[panel]["unigram"] = ([1, cfg.steps], [baselines[key]] * 2)
-    example = pack([held_natural[min(range(len(held_natural)),
-                                     key=lambda i: abs(sum(map(len, held_natural[i])) - 11))]],
-                   tokenizer, padding=3)  # fmt: skip
+    # the mask picture: a natural pair of about 11 tokens, with 3 padding positions
+    example = min(held_rows["natural"], key=lambda pair: abs(len(pair[0]) + len(pair[1]) - 11))
+    example_row = pack([example], tokenizer, padding=3)
     artifacts = {
         "metrics": out / "metrics.jsonl",
-        "masks_plot": masks_plot(out / "masks.png", example, tokenizer),
+        "masks_plot": masks_plot(out / "masks.png", example_row, tokenizer),
         "heldout_plot": panels_plot(out / "heldout_losses.png", held_panels,
                                     "Held-out loss: every model under every mask"),
         "train_plot": panels_plot(out / "train_losses.png", train_panels,

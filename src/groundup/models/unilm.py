@@ -17,10 +17,11 @@ under such a mask (Bert.forward only takes a padding mask).
 
 The model is BERT's masked-LM model (BertForPreTraining without NSP): one encoder, one tied
 output head; with six segment embeddings, each objective gets its own pair of them, the
-paper's way of telling the model which language model it is. `objective_batch` makes inputs and labels for an objective, `unilm_loss` scores
-them under its mask, and `generate` writes S2 for a given S1, greedily, under the seq2seq
-mask. A left-to-right row is exactly what a causal BERT (transformers' is_decoder=True)
-computes; the seq2seq mask is the one unilm-v1's data loader builds (see the tests).
+paper's way of telling the model which language model it is. `objective_batch` makes
+inputs and labels for an objective, `unilm_loss` scores them under its mask, and `generate`
+writes S2 for a given S1, greedily, under the seq2seq mask. A left-to-right row is exactly
+what a causal BERT (transformers' is_decoder=True) computes; the seq2seq mask is the one
+unilm-v1's data loader builds (see the tests).
 """
 
 from __future__ import annotations
