@@ -111,7 +111,7 @@ TABLE_TITLE = Msg(
 )
 SETTING_NAMES = {
     "same_length": Msg("same length", "gleiche Länge"),
-    "shifted": Msg("shifted right", "nach rechts verschoben"),
+    "shifted": Msg("shifted right", "verschoben"),
     "twice_as_long": Msg("twice as long", "doppelt so lang"),
 }
 
@@ -448,8 +448,8 @@ def run(cfg: Config) -> LabReport:
             summary[f"layer{layer}_{name}_range"] = (by_distance.max() - by_distance.min()).item()
     summary["cpu_seconds"] = cpu_seconds
 
-    header = f"  {'':<12}" + "".join(f"{SETTING_NAMES[s].get():>24}" for s in SETTINGS)
-    rows = [f"  {name:<12}" + "".join(f"{losses[name][s]:>24.3f}" for s in SETTINGS)
+    header = f"  {'':<12}" + "".join(f"{SETTING_NAMES[s].get():>16}" for s in SETTINGS)
+    rows = [f"  {name:<12}" + "".join(f"{losses[name][s]:>16.3f}" for s in SETTINGS)
             for name in losses]  # fmt: skip
     text_out = "\n".join([TABLE_TITLE.get(), header, *rows])
     return LabReport(LAB, out, summary, artifacts, text=text_out, seconds=timer.seconds)
