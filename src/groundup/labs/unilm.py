@@ -433,17 +433,16 @@ def run(cfg: Config) -> LabReport:
 
     table = [TABLE_TITLE.get(),
              f"  {'model':<20} {'cloze acc':>9} {'next-token':>10} {'seq2seq':>8} "
-             f"{'reversal exact':>14} {'reversal tokens':>15}"]  # fmt: skip
+             f"{'rev. exact':>10} {'rev. tokens':>11}"]  # fmt: skip
     for name in names:
         m, (exact, tokens, _) = final[name], reversal[name]
         table.append(f"  {name:<20} {m['cloze_accuracy']:>9.3f} {m['next_token_loss']:>10.3f} "
-                     f"{m['seq2seq_loss']:>8.3f} {exact:>14.3f} {tokens:>15.3f}")  # fmt: skip
+                     f"{m['seq2seq_loss']:>8.3f} {exact:>10.3f} {tokens:>11.3f}")  # fmt: skip
     table.append(f"  {'unigram (no context)':<20} {'':>9} {baselines['next_token']:>10.3f} "
                  f"{baselines['seq2seq']:>8.3f}")  # fmt: skip
     samples = [SAMPLES_TITLE.get()]
-    for (a, b), generated in list(zip(held_rows["reversal"], reversal["unilm"][2], strict=True))[
-        :5
-    ]:
+    outputs = zip(held_rows["reversal"], reversal["unilm"][2], strict=True)
+    for (a, b), generated in list(outputs)[:5]:
         shown = [" ".join(tokenizer.id_to_token[i] for i in x) for x in (a, generated, b)]
         samples.append(f"  {shown[0]}  ->  {shown[1]}  |  {shown[2]}")
 
