@@ -37,7 +37,6 @@ def test_micro_learns_and_spends_the_same_compute(tmp_path) -> None:
     assert m["generator_mlm_loss"] < m["unigram_loss"]
     assert m["discriminator_auc"] > 0.52
     assert m["discriminator_bce"] < m["all_original_bce"]
-    assert m["discriminator_accuracy"] >= m["all_original_accuracy"] - 1e-6
     assert m["albert_parameters"] < m["bert_parameters"] / 2
 
     shapes = configs(cfg, int(m["vocab_size"]))

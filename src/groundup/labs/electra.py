@@ -13,12 +13,13 @@
      (c) ALBERT-style MLM: factorised embeddings (vocab x E, then E -> hidden) and one set of
          layer weights used for every layer: fewer parameters, nearly the same compute.
    A model that costs more per step gets fewer steps. On held-out windows: the MLM loss of
-   (a), (c) and ELECTRA's generator, and the discriminator's accuracy against saying
-   "original" everywhere.
-3. Downstream: word-order acceptability built from the text. Half of the sentences have two
-   neighbouring words swapped; a short fine-tune of each encoder (and of a randomly
-   initialised one, the floor) with a linear head on the mean of its token vectors must say
-   which. Trained on sentences of the training documents, tested on the held-out ones.
+   (a), (c) and ELECTRA's generator against the unigram loss, and the discriminator's
+   accuracy, BCE and ROC AUC against the constant guess "nothing replaced".
+3. Downstream: two tasks built from the text, on sentences of at least five words, half of
+   them changed: (i) two neighbouring words swapped, (ii) one word replaced by a random
+   word of the corpus. Each frozen encoder, and a randomly initialised one as the floor,
+   gets a linear probe (logistic regression on the mean of its token vectors), trained on
+   sentences of the training documents and tested on the held-out ones.
 """
 
 from __future__ import annotations
@@ -452,12 +453,11 @@ def pretraining_plot(path: Path, curves: dict[str, dict[str, tuple[list[float], 
     left.plot([0, xs[-1] / 1e12], [unigram, unigram], "k--", label="unigram (no context)")
     left.set_title("Held-out masked-token loss")
     left.set_ylabel("cross-entropy (nats)")
-    xs, ys = curves["electra"]["accuracy"]
+    xs, ys = curves["electra"]["auc"]
     right.plot([x / 1e12 for x in xs], ys, marker="o", markersize=3, label="discriminator")
-    xs, ys = curves["electra"]["all_original_accuracy"]
-    right.plot([x / 1e12 for x in xs], ys, "k--", label='always "original"')
+    right.plot([0, xs[-1] / 1e12], [0.5, 0.5], "k--", label="chance")
     right.set_title("ELECTRA: held-out replaced-token detection")
-    right.set_ylabel("accuracy over all tokens")
+    right.set_ylabel("ROC AUC (replaced above original)")
     for ax in (left, right):
         ax.set_xlabel("training compute (TFLOPs, generator included)")
         ax.grid(alpha=0.3)
