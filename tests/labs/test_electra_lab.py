@@ -15,6 +15,7 @@ model has under half of BERT's parameters, and that the plots and probe results 
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 
@@ -66,3 +67,22 @@ def test_micro_learns_and_spends_the_same_compute(tmp_path) -> None:
 def test_bad_settings_raise_lab_errors(tmp_path, overrides, words: str) -> None:
     with pytest.raises(LabError, match=words):
         run(micro(tmp_path, **overrides))
+
+
+def test_a_user_file_runs_through_every_stage(tmp_path) -> None:
+    rng = random.Random(0)
+    nouns = ["river", "stone", "light", "garden", "window", "morning", "bread", "music"]
+    verbs = ["holds", "finds", "keeps", "opens", "shows", "moves"]
+    paragraphs = [
+        " ".join(
+            f"The {rng.choice(nouns)} {rng.choice(verbs)} a {rng.choice(nouns)} today."
+            for _ in range(3)
+        )
+        for _ in range(240)
+    ]
+    path = tmp_path / "text.txt"
+    path.write_text("\n\n".join(paragraphs), encoding="utf-8")
+    report = run(micro(tmp_path / "out", data=str(path), vocab=100, steps=10, eval_every=5))
+    assert report.metrics["source"] == str(path)
+    assert report.metrics["replaced_word_test_size"] >= 50
+    assert report.artifacts["downstream_plot"].exists()
