@@ -86,3 +86,14 @@ def test_a_user_file_runs_through_every_stage(tmp_path) -> None:
     assert report.metrics["source"] == str(path)
     assert report.metrics["replaced_word_test_size"] >= 50
     assert report.artifacts["downstream_plot"].exists()
+
+
+def test_every_own_setting_is_explained_in_both_languages() -> None:
+    from dataclasses import fields
+
+    from groundup.i18n import LAB_FIELDS
+    from groundup.labs import electra as lab
+
+    own = {f.name for f in fields(Config)} - {f.name for f in fields(runner.LabConfig)}
+    assert own - set(LAB_FIELDS) <= set(lab.FIELD_HELP)
+    assert all(msg.en != msg.de for msg in lab.FIELD_HELP.values())
