@@ -60,30 +60,29 @@ MODELS = ("bert", "electra", "albert")
 class Config(LabConfig):
     max_chars: int = 400_000  # 0: the whole text
     vocab: int = 1000
-    d_model: int = 64
+    d_model: int = 32
     n_heads: int = 2
     n_layers: int = 2
-    seq_len: int = 64
-    steps: int = 600  # BERT's steps; they set the FLOP budget every model gets
+    seq_len: int = 32
+    steps: int = 2000  # BERT's steps; they set the FLOP budget every model gets
     batch_size: int = 32
-    lr: float = 1e-3
-    warmup_iters: int = 30
+    lr: float = 3e-3
+    warmup_iters: int = 100
     weight_decay: float = 0.01
     mlm_probability: float = 0.15
     generator_fraction: float = 0.25  # generator width / discriminator width
     discriminator_weight: float = 50.0
-    albert_embedding: int = 16  # ALBERT's E (< d_model)
-    eval_every: int = 100
+    albert_embedding: int = 8  # ALBERT's E (< d_model)
+    eval_every: int = 250
     paragraphs_per_document: int = 8
 
 
 PRESETS: dict[str, dict] = {
-    "micro": {"max_chars": 100_000, "vocab": 500, "d_model": 32, "seq_len": 32,
-              "steps": 250, "batch_size": 16, "lr": 3e-3, "warmup_iters": 20,
-              "albert_embedding": 8, "eval_every": 50},
+    "micro": {"max_chars": 100_000, "vocab": 500, "steps": 250, "batch_size": 16,
+              "warmup_iters": 20, "eval_every": 50},
     "tiny": {},
     "full": {"max_chars": 0, "vocab": 4000, "d_model": 256, "n_heads": 4, "n_layers": 4,
-             "seq_len": 128, "steps": 5000, "eval_every": 250, "lr": 5e-4, "warmup_iters": 500,
+             "seq_len": 128, "steps": 5000, "lr": 5e-4, "warmup_iters": 500,
              "albert_embedding": 64},
 }  # fmt: skip
 
@@ -453,6 +452,7 @@ def pretraining_plot(path: Path, curves: dict[str, dict[str, tuple[list[float], 
     left.plot([0, xs[-1] / 1e12], [unigram, unigram], "k--", label="unigram (no context)")
     left.set_title("Held-out masked-token loss")
     left.set_ylabel("cross-entropy (nats)")
+    left.legend(loc="lower left")
     xs, ys = curves["electra"]["auc"]
     right.plot([x / 1e12 for x in xs], ys, marker="o", markersize=3, label="discriminator")
     right.plot([0, xs[-1] / 1e12], [0.5, 0.5], "k--", label="chance")
@@ -461,7 +461,7 @@ def pretraining_plot(path: Path, curves: dict[str, dict[str, tuple[list[float], 
     for ax in (left, right):
         ax.set_xlabel("training compute (TFLOPs, generator included)")
         ax.grid(alpha=0.3)
-        ax.legend()
+    right.legend()
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
