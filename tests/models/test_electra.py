@@ -1,4 +1,5 @@
-"""ELECTRA's discriminator against transformers' ElectraForPreTraining; labels, loss, sampling."""
+"""ELECTRA's discriminator against transformers' ElectraForPreTraining; labels, loss, sampling;
+a tiny ELECTRA that learns to spot replaced tokens."""
 
 import math
 
@@ -288,3 +289,18 @@ def test_a_tiny_electra_learns_to_spot_replaced_tokens() -> None:
     accuracy = ((logits > 0).float() == is_replaced).float().mean().item()
     baseline = 1 - is_replaced.mean().item()  # say "original" everywhere
     assert accuracy > baseline + 0.05, (accuracy, baseline)
+
+
+def test_masked_forward_gives_forward_s_numbers() -> None:
+    model = tiny_electra()
+    masked, labels, attention_mask = masked_batch()
+    full = model(masked, labels, attention_mask, generator=torch.Generator().manual_seed(4))
+    lean = model.masked_forward(
+        masked, labels, attention_mask, generator=torch.Generator().manual_seed(4)
+    )
+    chosen = labels != IGNORE
+    torch.testing.assert_close(lean.generator_logits, full.generator_logits[chosen])
+    assert torch.equal(lean.corrupted_ids, full.corrupted_ids)
+    assert torch.equal(lean.is_replaced, full.is_replaced)
+    for name in ("loss", "mlm_loss", "discriminator_loss", "discriminator_logits"):
+        torch.testing.assert_close(getattr(lean, name), getattr(full, name))

@@ -44,12 +44,7 @@ from groundup.labs.runner import LabConfig, LabError, LabReport
 from groundup.metrics.classification import roc_auc
 from groundup.models.bert import Bert, BertConfig
 from groundup.models.bert_pretraining import IGNORE, BertForPreTraining, mask_batch
-from groundup.models.electra import (
-    Electra,
-    ElectraOutput,
-    replaced_labels,
-    sample_replacements,
-)
+from groundup.models.electra import Electra
 from groundup.text.wordpiece import WordPieceTokenizer
 
 LAB = "electra"
@@ -310,23 +305,6 @@ def mlm_loss(model: BertForPreTraining, batch: dict[str, Tensor]) -> Tensor:
     return F.cross_entropy(model.cls.predictions(hidden[chosen]), batch["labels"][chosen])
 
 
-def electra_losses(model: Electra, batch: dict[str, Tensor], g: torch.Generator) -> ElectraOutput:
-    """Electra.forward's numbers, with the generator's decoder run only at the masked
-    positions, where its samples are drawn (generator_logits is (N, vocab) here)."""
-    ids, labels, attention_mask = batch["input_ids"], batch["labels"], batch["attention_mask"]
-    chosen = labels != IGNORE
-    hidden = model.generator.bert(ids, attention_mask).last_hidden_state
-    generator_logits = model.generator.cls.predictions(hidden[chosen])
-    generator_mlm = F.cross_entropy(generator_logits, labels[chosen])
-    corrupted = sample_replacements(generator_logits, ids, labels, g)
-    is_replaced = replaced_labels(corrupted, torch.where(chosen, labels, ids), attention_mask)
-    logits, bce = model.discriminator(corrupted, attention_mask, None, is_replaced)
-    assert bce is not None
-    total = generator_mlm + model.discriminator_weight * bce
-    return ElectraOutput(total, generator_mlm, bce, generator_logits, logits, corrupted,
-                         is_replaced)  # fmt: skip
-
-
 def binary_entropy(p: float) -> float:
     return 0.0 if p in (0.0, 1.0) else -(p * math.log(p) + (1 - p) * math.log(1 - p))
 
@@ -336,7 +314,8 @@ def evaluate(model: nn.Module, batch: dict[str, Tensor]) -> dict[str, float]:
     model.eval()
     if isinstance(model, Electra):
         # a fixed seed: every evaluation corrupts the held-out text with the same draws
-        out = electra_losses(model, batch, torch.Generator().manual_seed(0))
+        out = model.masked_forward(batch["input_ids"], batch["labels"], batch["attention_mask"],
+                                   generator=torch.Generator().manual_seed(0))  # fmt: skip
         real = batch["attention_mask"].bool()
         said_replaced = (out.discriminator_logits[real] > 0).float()
         metrics = {
@@ -381,7 +360,8 @@ def pretrain(name: str, model: nn.Module, steps: int, flops_per_step: float,
             rows, order = order[: cfg.batch_size], order[cfg.batch_size :]
             batch = masked(encode_rows(rows, tokenizer), tokenizer, cfg, masking)
             if isinstance(model, Electra):
-                loss = electra_losses(model, batch, sampling).loss
+                loss = model.masked_forward(batch["input_ids"], batch["labels"],
+                                            batch["attention_mask"], generator=sampling).loss  # fmt: skip
             else:
                 assert isinstance(model, BertForPreTraining)
                 loss = mlm_loss(model, batch)

@@ -181,6 +181,31 @@ class Electra(nn.Module):
             is_replaced,
         )
 
+    def masked_forward(
+        self,
+        masked_ids: Tensor,
+        labels: Tensor,
+        attention_mask: Tensor | None = None,
+        token_type_ids: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> ElectraOutput:
+        """forward's losses and draws, with the generator's vocabulary-sized decoder run only
+        at the N masked positions, the only ones its loss and samples need; generator_logits
+        is then (N, vocab). With a small model the decoder is a large share of the work."""
+        if attention_mask is None:
+            attention_mask = torch.ones_like(masked_ids)
+        chosen = labels != IGNORE
+        hidden = self.generator.bert(masked_ids, attention_mask, token_type_ids).last_hidden_state
+        generator_logits = self.generator.cls.predictions(hidden[chosen])
+        mlm_loss = F.cross_entropy(generator_logits, labels[chosen])
+        corrupted = sample_replacements(generator_logits, masked_ids, labels, generator)
+        original_ids = torch.where(chosen, labels, masked_ids)
+        is_replaced = replaced_labels(corrupted, original_ids, attention_mask)
+        logits, bce = self.discriminator(corrupted, attention_mask, token_type_ids, is_replaced)
+        assert bce is not None
+        total = mlm_loss + self.discriminator_weight * bce
+        return ElectraOutput(total, mlm_loss, bce, generator_logits, logits, corrupted, is_replaced)
+
 
 def to_transformers_state(discriminator: ElectraDiscriminator) -> dict[str, Tensor]:
     """Our discriminator's tensors under transformers' ElectraForPreTraining names."""
