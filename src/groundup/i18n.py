@@ -247,6 +247,10 @@ MESSAGES: dict[str, Msg] = {
 
 # Help for lab settings (`groundup run LAB --help`); every lab Config field has an entry.
 LAB_FIELDS: dict[str, Msg] = {
+    "max_chars": Msg(
+        "use only the first max_chars characters of the text (0: all of it)",
+        "nur die ersten max_chars Zeichen des Textes verwenden (0: den ganzen Text)",
+    ),
     "quiet": Msg("no progress bars", "keine Fortschrittsbalken"),
     "resume": Msg("continue from the checkpoint in --out", "vom Checkpoint in --out weitermachen"),
     "hidden": Msg("width of each hidden layer", "Breite jeder verborgenen Schicht"),

@@ -46,7 +46,6 @@ ONLY_CPU = Msg(
     "Dieses Lab läuft auf der NumPy-Engine, die nur die CPU nutzt; nehmen Sie --device cpu "
     "oder auto.",
 )
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 
 
 def load_data(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +70,7 @@ def split(
             x, y, test_size=test_fraction, stratify=y, random_state=seed
         )
     except ValueError as error:  # e.g. a class with one example cannot be stratified
-        raise LabError(BAD_SETTING.get(detail=str(error))) from None
+        raise LabError(runner.BAD_SETTING.get(detail=str(error))) from None
     return x_train, x_test, y_train, y_test
 
 
@@ -90,7 +89,7 @@ def check_config(cfg: Config) -> None:
     if cfg.lr <= 0:
         problems.append("lr must be > 0")
     if problems:
-        raise LabError(BAD_SETTING.get(detail="; ".join(problems)))
+        raise LabError(runner.BAD_SETTING.get(detail="; ".join(problems)))
 
 
 def evaluate(model: MLP, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:

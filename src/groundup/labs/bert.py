@@ -94,10 +94,6 @@ PRESETS: dict[str, dict] = {
 }  # fmt: skip
 
 FIELD_HELP: dict[str, Msg] = {
-    "max_chars": Msg(
-        "use only the first max_chars characters of the text (0: all of it)",
-        "nur die ersten max_chars Zeichen des Textes verwenden (0: den ganzen Text)",
-    ),
     "mlm_probability": Msg(
         "share of ordinary tokens chosen for prediction (80 % [MASK], 10 % random, 10 % kept)",
         "Anteil der gewöhnlichen Tokens, die vorhergesagt werden (80 % [MASK], 10 % zufällig, "
@@ -122,7 +118,6 @@ ONLY_CPU = Msg(
     "This lab pre-trains on the CPU only; use --device cpu or auto.",
     "Dieses Lab trainiert nur auf der CPU; nehmen Sie --device cpu oder auto.",
 )
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 TOO_SMALL = Msg(
     "{source}: {documents} documents with at least two sentences; this lab needs 20.",
     "{source}: {documents} Dokumente mit mindestens zwei Sätzen; dieses Lab braucht 20.",
@@ -158,7 +153,7 @@ def check_config(cfg: Config) -> None:
     if not 0 < cfg.mlm_probability < 1 or cfg.lr <= 0 or cfg.max_chars < 0:
         problems.append("mlm_probability must lie in (0, 1), lr > 0, max_chars >= 0")
     if problems:
-        raise LabError(BAD_SETTING.get(detail="; ".join(problems)))
+        raise LabError(runner.BAD_SETTING.get(detail="; ".join(problems)))
 
 
 def split_documents(text: str, paragraphs_per_document: int) -> list[list[str]]:

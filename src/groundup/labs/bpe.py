@@ -52,10 +52,6 @@ PRESETS: dict[str, dict] = {
 }
 
 FIELD_HELP: dict[str, Msg] = {
-    "max_chars": Msg(
-        "use only the first max_chars characters of the text (0: all of it)",
-        "nur die ersten max_chars Zeichen des Textes verwenden (0: den ganzen Text)",
-    ),
     "vocab_sizes": Msg(
         "vocabulary sizes to compare, comma-separated (256 bytes + merges + <|endoftext|>)",
         "zu vergleichende Vokabulargrößen, durch Kommas getrennt "
@@ -72,7 +68,6 @@ ONLY_CPU = Msg(
     "This lab counts in plain Python on the CPU only; use --device cpu or auto.",
     "Dieses Lab zählt in reinem Python nur auf der CPU; nehmen Sie --device cpu oder auto.",
 )
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 TOO_SHORT = Msg(
     "{source} has {n} characters; this lab needs at least {need}.",
     "{source} hat {n} Zeichen; dieses Lab braucht mindestens {need}.",
@@ -97,10 +92,12 @@ def vocab_sizes(cfg: Config) -> list[int]:
         sizes = sorted({int(v) for v in cfg.vocab_sizes.split(",") if v.strip()})
     except ValueError:
         raise LabError(
-            BAD_SETTING.get(detail="vocab_sizes must be integers like 300,1000")
+            runner.BAD_SETTING.get(detail="vocab_sizes must be integers like 300,1000")
         ) from None
     if not sizes or sizes[0] < 257:
-        raise LabError(BAD_SETTING.get(detail="every vocab size must be >= 257 (256 bytes + 1)"))
+        raise LabError(
+            runner.BAD_SETTING.get(detail="every vocab size must be >= 257 (256 bytes + 1)")
+        )
     return sizes
 
 
@@ -108,7 +105,7 @@ def check_config(cfg: Config) -> list[int]:
     if cfg.device not in ("auto", "cpu"):
         raise LabError(ONLY_CPU.get())
     if cfg.max_chars < 0 or cfg.show_merges < 0:
-        raise LabError(BAD_SETTING.get(detail="max_chars and show_merges must be >= 0"))
+        raise LabError(runner.BAD_SETTING.get(detail="max_chars and show_merges must be >= 0"))
     return vocab_sizes(cfg)
 
 

@@ -82,10 +82,6 @@ PRESETS: dict[str, dict] = {
 }  # fmt: skip
 
 FIELD_HELP: dict[str, Msg] = {
-    "max_chars": Msg(
-        "use only the first max_chars characters of the text (0: all of it)",
-        "nur die ersten max_chars Zeichen des Textes verwenden (0: den ganzen Text)",
-    ),
     "mlm_probability": Msg(
         "share of ordinary tokens masked for the MLM of BERT, ALBERT and ELECTRA's generator",
         "Anteil der gewöhnlichen Tokens, die für das MLM von BERT, ALBERT und dem Generator "
@@ -115,7 +111,6 @@ ONLY_CPU = Msg(
     "This lab trains on the CPU only; use --device cpu or auto.",
     "Dieses Lab trainiert nur auf der CPU; nehmen Sie --device cpu oder auto.",
 )
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 TOO_SMALL = Msg(
     "{source}: {count} {what}; this lab needs at least {needed}.",
     "{source}: {count} {what}; dieses Lab braucht mindestens {needed}.",
@@ -148,7 +143,7 @@ def check_config(cfg: Config) -> None:
     if cfg.discriminator_weight < 0:
         problems.append("discriminator_weight must be >= 0")
     if problems:
-        raise LabError(BAD_SETTING.get(detail="; ".join(problems)))
+        raise LabError(runner.BAD_SETTING.get(detail="; ".join(problems)))
 
 
 # ---------------------------------------------------------------- the three models

@@ -62,7 +62,6 @@ ONLY_CPU = Msg(
     "This lab runs in NumPy on the CPU only; use --device cpu or auto.",
     "Dieses Lab läuft mit NumPy nur auf der CPU; nehmen Sie --device cpu oder auto.",
 )
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 
 
 # ---------------------------------------------------------------- settings and data
@@ -74,7 +73,7 @@ def parse_matrix(text: str) -> np.ndarray:
     except ValueError:
         values = []
     if len(values) != 4 or not np.all(np.isfinite(values)):
-        raise LabError(BAD_SETTING.get(detail=f"matrix={text!r} needs four numbers a,b,c,d"))
+        raise LabError(runner.BAD_SETTING.get(detail=f"matrix={text!r} needs four numbers a,b,c,d"))
     return np.array(values).reshape(2, 2)
 
 
@@ -84,7 +83,9 @@ def parse_ks(text: str, limit: int) -> list[int]:
     except ValueError:
         ks = []
     if not ks or ks[0] < 1 or ks[-1] > limit:
-        raise LabError(BAD_SETTING.get(detail=f"show_k={text!r}: integers from 1 to {limit}"))
+        raise LabError(
+            runner.BAD_SETTING.get(detail=f"show_k={text!r}: integers from 1 to {limit}")
+        )
     return ks
 
 
@@ -101,7 +102,7 @@ def load_data(cfg: Config) -> tuple[np.ndarray, np.ndarray, int]:
         side = side if side * side == x.shape[1] else 0
     if cfg.samples:
         if not 10 <= cfg.samples <= len(x):
-            raise LabError(BAD_SETTING.get(detail=f"samples must be 0 or 10..{len(x)}"))
+            raise LabError(runner.BAD_SETTING.get(detail=f"samples must be 0 or 10..{len(x)}"))
         keep = np.random.default_rng(cfg.seed).permutation(len(x))[: cfg.samples]
         x, y = x[np.sort(keep)], y[np.sort(keep)]
     return x, y.astype(np.int64), side
@@ -247,7 +248,7 @@ def run(cfg: Config) -> LabReport:
     x, y, side = load_data(cfg)
     limit = min(x.shape[1], len(x) - 1)
     if not 2 <= cfg.components <= limit:
-        raise LabError(BAD_SETTING.get(detail=f"components must be between 2 and {limit}"))
+        raise LabError(runner.BAD_SETTING.get(detail=f"components must be between 2 and {limit}"))
     ks = parse_ks(cfg.show_k, cfg.components)
     out = runner.out_dir(cfg, LAB)
     runner.save_config(cfg, out)

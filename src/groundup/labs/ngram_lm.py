@@ -50,10 +50,6 @@ PRESETS: dict[str, dict] = {
 }
 
 FIELD_HELP: dict[str, Msg] = {
-    "max_chars": Msg(
-        "use only the first max_chars characters of the text (0: all of it)",
-        "nur die ersten max_chars Zeichen des Textes verwenden (0: den ganzen Text)",
-    ),
     "max_order": Msg(
         "highest n-gram order fitted (orders 1 up to this one)",
         "höchste N-Gramm-Ordnung (es werden die Ordnungen 1 bis zu dieser angepasst)",
@@ -85,7 +81,6 @@ ONLY_CPU = Msg(
     "This lab counts in plain Python on the CPU only; use --device cpu or auto.",
     "Dieses Lab zählt in reinem Python nur auf der CPU; nehmen Sie --device cpu oder auto.",
 )
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 TOO_SHORT = Msg(
     "{source} gives {n} validation words; this lab needs at least {need}.",
     "{source} ergibt {n} Validierungswörter; dieses Lab braucht mindestens {need}.",
@@ -106,9 +101,13 @@ def numbers(value: str, name: str) -> list[float]:
     try:
         found = [float(v) for v in value.split(",") if v.strip()]
     except ValueError:
-        raise LabError(BAD_SETTING.get(detail=f"{name} must be numbers like 0.1,1")) from None
+        raise LabError(
+            runner.BAD_SETTING.get(detail=f"{name} must be numbers like 0.1,1")
+        ) from None
     if not found or min(found) <= 0:
-        raise LabError(BAD_SETTING.get(detail=f"{name} must be positive numbers, got {value!r}"))
+        raise LabError(
+            runner.BAD_SETTING.get(detail=f"{name} must be positive numbers, got {value!r}")
+        )
     return found
 
 
@@ -125,7 +124,7 @@ def check_config(cfg: Config) -> None:
     if cfg.sample_chars < 1 or cfg.sample_words < 1:
         problems.append("sample_chars and sample_words must be >= 1")
     if problems:
-        raise LabError(BAD_SETTING.get(detail="; ".join(problems)))
+        raise LabError(runner.BAD_SETTING.get(detail="; ".join(problems)))
     numbers(cfg.ks, "ks")
     numbers(cfg.temperatures, "temperatures")
 

@@ -98,10 +98,6 @@ FIELD_HELP: dict[str, Msg] = {
         "zu vergleichende Positionsverfahren, durch Kommas getrennt: none, sinusoidal, "
         "learned, rope, alibi, t5",
     ),
-    "max_chars": Msg(
-        "use only the first max_chars characters of the text (0: all of it)",
-        "nur die ersten max_chars Zeichen des Textes verwenden (0: den ganzen Text)",
-    ),
     "t5_max_distance": Msg(
         "distance from which the t5 kind puts every offset in its last bucket (above 16)",
         "Abstand, ab dem die Variante t5 jeden Abstand in ihren letzten Bucket legt (über 16)",
@@ -119,7 +115,6 @@ FIELD_HELP: dict[str, Msg] = {
 
 TRAINING = Msg("Training with positions: {kind}", "Training mit Positionen: {kind}")
 EVALUATING = Msg("Evaluating at longer lengths", "Auswertung bei größeren Längen")
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 TOO_SHORT = Msg("{source} is too short: {detail}", "{source} ist zu kurz: {detail}")
 
 
@@ -131,7 +126,9 @@ def parse_kinds(value: str) -> list[str]:
     unknown = [k for k in kinds if k not in KINDS]
     if not kinds or unknown:
         raise LabError(
-            BAD_SETTING.get(detail=f"kinds must be a subset of {','.join(KINDS)}, got {value!r}")
+            runner.BAD_SETTING.get(
+                detail=f"kinds must be a subset of {','.join(KINDS)}, got {value!r}"
+            )
         )
     return list(dict.fromkeys(kinds))  # in the order given, without repeats
 
@@ -141,10 +138,10 @@ def parse_lengths(value: str) -> list[int]:
         lengths = sorted({int(v) for v in value.split(",") if v.strip()})
     except ValueError:
         raise LabError(
-            BAD_SETTING.get(detail="eval_lengths must be integers like 64,128")
+            runner.BAD_SETTING.get(detail="eval_lengths must be integers like 64,128")
         ) from None
     if not lengths or lengths[0] < 2:
-        raise LabError(BAD_SETTING.get(detail=f"eval_lengths must be >= 2, got {value!r}"))
+        raise LabError(runner.BAD_SETTING.get(detail=f"eval_lengths must be >= 2, got {value!r}"))
     return lengths
 
 
@@ -160,11 +157,11 @@ def check_config(cfg: Config) -> tuple[list[str], list[int]]:
     if cfg.t5_max_distance <= 16:
         problems.append("t5_max_distance must be > 16, beyond the 16 one-distance buckets")
     if problems:
-        raise LabError(BAD_SETTING.get(detail="; ".join(problems)))
+        raise LabError(runner.BAD_SETTING.get(detail="; ".join(problems)))
     lengths = parse_lengths(cfg.eval_lengths)
     if cfg.eval_chars < lengths[-1]:
         raise LabError(
-            BAD_SETTING.get(detail=f"eval_chars must be >= the longest length {lengths[-1]}")
+            runner.BAD_SETTING.get(detail=f"eval_chars must be >= the longest length {lengths[-1]}")
         )
     return parse_kinds(cfg.kinds), lengths
 

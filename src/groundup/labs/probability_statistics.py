@@ -97,7 +97,6 @@ NO_DATA = Msg(
     "This lab generates its own data; --data is not used.",
     "Dieses Lab erzeugt seine Daten selbst; --data wird nicht verwendet.",
 )
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -105,10 +104,12 @@ def parse_sizes(text: str) -> list[int]:
         sizes = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise LabError(
-            BAD_SETTING.get(detail=f"sizes={text!r} is not a list of integers")
+            runner.BAD_SETTING.get(detail=f"sizes={text!r} is not a list of integers")
         ) from None
     if not sizes or min(sizes) < 2:
-        raise LabError(BAD_SETTING.get(detail=f"sizes={text!r}: each size must be at least 2"))
+        raise LabError(
+            runner.BAD_SETTING.get(detail=f"sizes={text!r}: each size must be at least 2")
+        )
     return sizes
 
 
@@ -129,7 +130,7 @@ def check_config(cfg: Config) -> list[int]:
     if cfg.mle_lr <= 0:
         problems.append(f"mle_lr={cfg.mle_lr} must be positive")
     if problems:
-        raise LabError(BAD_SETTING.get(detail="; ".join(problems)))
+        raise LabError(runner.BAD_SETTING.get(detail="; ".join(problems)))
     return parse_sizes(cfg.sizes)
 
 

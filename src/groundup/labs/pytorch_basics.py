@@ -80,7 +80,6 @@ FIELD_HELP: dict[str, Msg] = {
 
 TRAINING = Msg("NumPy engine vs PyTorch on digits", "NumPy-Engine gegen PyTorch auf Ziffern")
 SERIES = Msg("Next value of a sine series", "Nächster Wert einer Sinusreihe")
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 ONLY_CPU = Msg(
     "This lab compares PyTorch with the NumPy engine on the CPU; use --device cpu or auto.",
     "Dieses Lab vergleicht PyTorch mit der NumPy-Engine auf der CPU; nehmen Sie --device cpu "
@@ -103,7 +102,7 @@ def check_config(cfg: Config) -> None:
     if cfg.noise < 0:
         problems.append("noise must be >= 0")
     if problems:
-        raise LabError(BAD_SETTING.get(detail="; ".join(problems)))
+        raise LabError(runner.BAD_SETTING.get(detail="; ".join(problems)))
 
 
 def torch_copy(engine_mlp: MLP) -> torch.nn.Sequential:

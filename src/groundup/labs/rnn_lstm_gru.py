@@ -115,10 +115,6 @@ FIELD_HELP: dict[str, Msg] = {
         "initial bias of the LSTM forget gate (1 keeps ~73 % of the cell per step)",
         "Anfangs-Bias des Forget-Gates im LSTM (1 behält pro Schritt etwa 73 % der Zelle)",
     ),
-    "max_chars": Msg(
-        "use only the first max_chars characters of the text (0: all of it)",
-        "nur die ersten max_chars Zeichen des Textes verwenden (0: den ganzen Text)",
-    ),
     "embed": Msg("width of the character embedding", "Breite der Zeichen-Einbettung"),
     "ngram_orders": Msg(
         "Kneser-Ney n-gram orders to compare with, comma-separated",
@@ -152,7 +148,6 @@ GRADIENTS = Msg("Gradient norms over time", "Gradientennormen über die Zeit")
 TRAINING_LM = Msg("Training the character LSTM", "Zeichen-LSTM trainieren")
 FITTING = Msg("Fitting n-gram models", "N-Gramm-Modelle anpassen")
 TRAINING_CLS = Msg("Training the biLSTM classifier", "BiLSTM-Klassifikator trainieren")
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 TOO_SHORT = Msg(
     "{source} is too short: {detail}",
     "{source} ist zu kurz: {detail}",
@@ -166,9 +161,13 @@ def numbers(value: str, name: str) -> list[float]:
     try:
         found = [float(v) for v in value.split(",") if v.strip()]
     except ValueError:
-        raise LabError(BAD_SETTING.get(detail=f"{name} must be numbers like 0.5,1")) from None
+        raise LabError(
+            runner.BAD_SETTING.get(detail=f"{name} must be numbers like 0.5,1")
+        ) from None
     if not found or min(found) <= 0:
-        raise LabError(BAD_SETTING.get(detail=f"{name} must be positive numbers, got {value!r}"))
+        raise LabError(
+            runner.BAD_SETTING.get(detail=f"{name} must be positive numbers, got {value!r}")
+        )
     return found
 
 
@@ -182,10 +181,10 @@ def check_config(cfg: Config) -> None:
     if cfg.lr <= 0 or cfg.grad_clip <= 0:
         problems.append("lr and grad_clip must be > 0")
     if problems:
-        raise LabError(BAD_SETTING.get(detail="; ".join(problems)))
+        raise LabError(runner.BAD_SETTING.get(detail="; ".join(problems)))
     orders = numbers(cfg.ngram_orders, "ngram_orders")
     if any(o != int(o) or o > 10 for o in orders):
-        raise LabError(BAD_SETTING.get(detail="ngram_orders must be whole numbers 1..10"))
+        raise LabError(runner.BAD_SETTING.get(detail="ngram_orders must be whole numbers 1..10"))
     numbers(cfg.temperatures, "temperatures")
 
 

@@ -59,6 +59,7 @@ def make_config(
     return config_cls(**values)
 
 
+BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 BAD_ARRAYS = Msg(
     "{file} must be a .npz file with an array X (examples, features) and integer labels y "
     "(examples,): {detail}",

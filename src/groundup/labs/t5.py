@@ -81,10 +81,6 @@ PRESETS: dict[str, dict] = {
 }  # fmt: skip
 
 FIELD_HELP: dict[str, Msg] = {
-    "max_chars": Msg(
-        "use only the first max_chars characters of the text (0: all of it)",
-        "nur die ersten max_chars Zeichen des Textes verwenden (0: den ganzen Text)",
-    ),
     "d_ff": Msg(
         "width of the feed-forward layer inside every block",
         "Breite der Feed-Forward-Schicht in jedem Block",
@@ -122,7 +118,6 @@ ONLY_CPU = Msg(
     "This lab trains on the CPU only; use --device cpu or auto.",
     "Dieses Lab trainiert nur auf der CPU; nehmen Sie --device cpu oder auto.",
 )
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 TOO_SMALL = Msg(
     "{source}: {count} lines with at least five words; this lab needs {least}.",
     "{source}: {count} Zeilen mit mindestens fünf Wörtern; dieses Lab braucht {least}.",
@@ -159,7 +154,7 @@ def check_config(cfg: Config) -> None:
     if cfg.examples_per_task + cfg.held_out_per_task > 1000:
         problems.append("examples_per_task + held_out_per_task must be <= 1000 (numbers 0..999)")
     if problems:
-        raise LabError(BAD_SETTING.get(detail="; ".join(problems)))
+        raise LabError(runner.BAD_SETTING.get(detail="; ".join(problems)))
 
 
 # ---------------------------------------------------------------- the text-to-text tasks

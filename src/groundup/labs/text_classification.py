@@ -141,7 +141,6 @@ FIELD_HELP: dict[str, Msg] = {
 }
 
 TRAINING = Msg("Fine-tuning ({model})", "Feinabstimmung ({model})")
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 BAD_DATA = Msg(
     "{detail}. --data must be a folder with train.tsv and dev.tsv (GLUE format: a header "
     "line naming the columns 'sentence' and 'label', tab-separated).",
@@ -280,7 +279,7 @@ def check_config(cfg: Config) -> None:
     if not 0.0 < cfg.layer_decay <= 1.0 or not 0.0 <= cfg.warmup_ratio < 1.0:
         problems.append("layer_decay must be in (0, 1], warmup_ratio in [0, 1)")
     if problems:
-        raise LabError(BAD_SETTING.get(detail="; ".join(problems)))
+        raise LabError(runner.BAD_SETTING.get(detail="; ".join(problems)))
 
 
 def model_folder(cfg: Config) -> Path:

@@ -51,10 +51,6 @@ PRESETS: dict[str, dict] = {
 }
 
 FIELD_HELP: dict[str, Msg] = {
-    "max_chars": Msg(
-        "use only the first max_chars characters of the text (0: all of it)",
-        "nur die ersten max_chars Zeichen des Textes verwenden (0: den ganzen Text)",
-    ),
     "zipf_max_rank": Msg(
         "highest rank used to fit the Zipf line",
         "höchster Rang, der in die Anpassung der Zipf-Geraden eingeht",
@@ -74,7 +70,6 @@ ONLY_CPU = Msg(
     "This lab runs in plain Python on the CPU only; use --device cpu or auto.",
     "Dieses Lab läuft in reinem Python nur auf der CPU; nehmen Sie --device cpu oder auto.",
 )
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 TOO_FEW_WORDS = Msg(
     "{source} has {n} distinct words; this lab needs at least {need}.",
     "{source} enthält {n} verschiedene Wörter; dieses Lab braucht mindestens {need}.",
@@ -106,7 +101,7 @@ def check_config(cfg: Config) -> None:
     if cfg.benchmark_words < 1 or cfg.top_ngrams < 1:
         problems.append("benchmark_words and top_ngrams must be >= 1")
     if problems:
-        raise LabError(BAD_SETTING.get(detail="; ".join(problems)))
+        raise LabError(runner.BAD_SETTING.get(detail="; ".join(problems)))
 
 
 def is_word(token: str) -> bool:

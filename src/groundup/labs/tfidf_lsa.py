@@ -134,7 +134,6 @@ ONLY_CPU = Msg(
     "This lab runs in NumPy on the CPU only; use --device cpu or auto.",
     "Dieses Lab läuft mit NumPy nur auf der CPU; nehmen Sie --device cpu oder auto.",
 )
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 TOO_SMALL = Msg(
     "{source}: {detail}; this lab needs at least two labels with {need} examples each.",
     "{source}: {detail}; dieses Lab braucht mindestens zwei Labels mit je {need} Beispielen.",
@@ -253,7 +252,7 @@ def check_config(cfg: Config) -> None:
     if cfg.power_iterations < 0:
         problems.append("power_iterations must be >= 0")
     if problems:
-        raise LabError(BAD_SETTING.get(detail="; ".join(problems)))
+        raise LabError(runner.BAD_SETTING.get(detail="; ".join(problems)))
 
 
 def check_data(labels: list[str], source: str) -> None:

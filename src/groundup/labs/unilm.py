@@ -94,10 +94,6 @@ PRESETS: dict[str, dict] = {
 }  # fmt: skip
 
 FIELD_HELP: dict[str, Msg] = {
-    "max_chars": Msg(
-        "use only the first max_chars characters of the text (0: all of it)",
-        "nur die ersten max_chars Zeichen des Textes verwenden (0: den ganzen Text)",
-    ),
     "max_span": Msg(
         "longest span (in tokens) the seq2seq task reverses; spans have 3..max_span tokens",
         "längster Abschnitt (in Tokens), den die Seq2seq-Aufgabe umkehrt; 3 bis max_span Tokens",
@@ -125,7 +121,6 @@ ONLY_CPU = Msg(
     "This lab trains on the CPU only; use --device cpu or auto.",
     "Dieses Lab trainiert nur auf der CPU; nehmen Sie --device cpu oder auto.",
 )
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 TOO_SMALL = Msg(
     "{source}: {pairs} sentence pairs; this lab needs at least 200.",
     "{source}: {pairs} Satzpaare; dieses Lab braucht mindestens 200.",
@@ -157,7 +152,7 @@ def check_config(cfg: Config) -> None:
     if not 0 < cfg.mlm_probability < 1 or cfg.lr <= 0 or cfg.max_chars < 0:
         problems.append("mlm_probability must lie in (0, 1), lr > 0, max_chars >= 0")
     if problems:
-        raise LabError(BAD_SETTING.get(detail="; ".join(problems)))
+        raise LabError(runner.BAD_SETTING.get(detail="; ".join(problems)))
 
 
 # ---------------------------------------------------------------- data

@@ -113,7 +113,6 @@ ONLY_CPU = Msg(
     "This lab runs in NumPy on the CPU only; use --device cpu or auto.",
     "Dieses Lab läuft mit NumPy nur auf der CPU; nehmen Sie --device cpu oder auto.",
 )
-BAD_SETTING = Msg("Invalid setting: {detail}", "Ungültige Einstellung: {detail}")
 TOO_SMALL = Msg(
     "{source}: {words} words and {vocab} distinct words seen at least {min_count} times; "
     "this lab needs at least 1000 words and 20 distinct words.",
@@ -138,7 +137,7 @@ def check_config(cfg: Config) -> None:
     if cfg.sample < 0 or cfg.lr <= 0 or cfg.x_max <= 0 or cfg.max_words < 0:
         problems.append("sample and max_words must be >= 0, lr and x_max > 0")
     if problems:
-        raise LabError(BAD_SETTING.get(detail="; ".join(problems)))
+        raise LabError(runner.BAD_SETTING.get(detail="; ".join(problems)))
 
 
 def load_sentences(cfg: Config) -> tuple[list[list[str]], str]:
