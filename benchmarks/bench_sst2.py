@@ -1,6 +1,6 @@
 """SST-2 sentiment: all-MiniLM-L6-v2 fine-tuned against the same encoder randomly initialised.
 
-    python benchmarks/bench_sst2.py --data ../shared/data/sst2 --subset 20000 --epochs 1
+    python benchmarks/bench_sst2.py --data ../shared/data/sst2 --threads 1
 
 reads train.tsv and dev.tsv (GLUE format: sentence<TAB>label) from the folder. Both models
 get the same budget: a random `--subset` of train.tsv (0: all of it), the same epochs,
@@ -9,6 +9,11 @@ max_length. Early stopping picks the best evaluation on `--holdout` examples set
 train.tsv; dev.tsv is only used for the reported figures (it is GLUE's labelled test split
 for SST-2). Target: >= 0.88 dev accuracy for the fine-tuned model within 45 minutes on two
 CPU cores.
+
+Measured with the defaults (30,000 sentences, one epoch = 938 steps of 32, lr 1e-4, mean
+pooling, max_length 64): dev accuracy 0.894 (F1 0.894); one step costs about 1.8 CPU
+seconds on one thread, 28 minutes for the run. On a busy machine use --threads 1: two
+threads that compete with other processes spent 4,000 CPU seconds on the same run.
 
 Prints one JSON line per figure: name, value, unit and the configuration.
 """
@@ -42,13 +47,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="folder with train.tsv and dev.tsv")
     parser.add_argument("--model", default="", help="BERT folder (default all-MiniLM-L6-v2)")
-    parser.add_argument("--subset", type=int, default=20000, help="training examples, 0 = all")
+    parser.add_argument("--subset", type=int, default=30000, help="training examples, 0 = all")
     parser.add_argument("--holdout", type=int, default=500, help="train examples for stopping")
     parser.add_argument("--dev-limit", type=int, default=0, help="dev examples scored, 0 = all")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--evals-per-epoch", type=int, default=4)
     parser.add_argument("--pooling", default="mean", choices=["mean", "cls", "pooler"])
     parser.add_argument("--models", default="finetuned,random", help="comma-separated")
