@@ -10,6 +10,11 @@ linear warm-up and decay, layer-wise learning rates) on windows of --max-length 
 --stride shared tokens, then scored with the official SQuAD v1.1 exact match and F1 (x 100).
 --max-train-questions / --max-test-questions take a random / the first subset, for a quick
 run. Prints one JSON line per figure: name, value, unit and the configuration.
+
+Measured with 4,000 of the 8,582 training questions (4,594 windows, max length 256, stride
+96, one epoch = 144 steps of 32, lr 2e-4, one thread): MiniLM EM 24.3, F1 39.4 on the 1,988
+test questions, 1,678 CPU seconds (11.7 per step). All 38 articles take about 60 CPU minutes
+per epoch at this length.
 """
 
 from __future__ import annotations
