@@ -270,9 +270,7 @@ def run(cfg: Config) -> LabReport:
     check_config(cfg)
     timer = runner.Timer()
     out = runner.start(cfg, LAB)
-    text, source = runner.load_text(cfg.data, min_chars=1000)
-    if cfg.max_chars:
-        text = text[: cfg.max_chars]
+    text, source = runner.load_text(cfg.data, min_chars=1000, max_chars=cfg.max_chars)
     encoder, folder = load_encoder(cfg)  # a wrong folder fails now, not after training
     documents = split_documents(text, cfg.paragraphs_per_document)
     if len(documents) < 20:

@@ -80,8 +80,7 @@ MIN_CHARS = 2_000
 
 def load_text(cfg: Config) -> tuple[str, str]:
     """(text, where it came from)."""
-    text, source = runner.load_text(cfg.data)
-    text = text[: cfg.max_chars] if cfg.max_chars else text
+    text, source = runner.load_text(cfg.data, max_chars=cfg.max_chars)
     if len(text) < MIN_CHARS:
         raise LabError(TOO_SHORT.get(source=source, n=len(text), need=MIN_CHARS))
     return text, source

@@ -373,9 +373,7 @@ def run(cfg: Config) -> LabReport:
     check_config(cfg)
     timer = runner.Timer()
     out = runner.start(cfg, LAB)
-    text, source = runner.load_text(cfg.data, min_chars=1000)
-    if cfg.max_chars:
-        text = text[: cfg.max_chars]
+    text, source = runner.load_text(cfg.data, min_chars=1000, max_chars=cfg.max_chars)
     eval_windows = cfg.eval_windows + cfg.eval_windows % 2  # pairs make the long windows
 
     with runner.one_torch_thread():

@@ -483,9 +483,7 @@ def run(cfg: Config) -> LabReport:
     check_config(cfg)
     timer = runner.Timer()
     out = runner.start(cfg, LAB)
-    text, source = runner.load_text(cfg.data, min_chars=1000)
-    if cfg.max_chars:
-        text = text[: cfg.max_chars]
+    text, source = runner.load_text(cfg.data, min_chars=1000, max_chars=cfg.max_chars)
     documents = split_documents(text, cfg.paragraphs_per_document)
     if len(documents) < 20:
         raise LabError(TOO_SMALL.get(source=source, count=len(documents), needed=20,

@@ -93,8 +93,7 @@ MIN_VAL_WORDS = 50
 
 def load_text(cfg: Config) -> tuple[str, str]:
     """(text, where it came from)."""
-    text, source = runner.load_text(cfg.data)
-    return (text[: cfg.max_chars] if cfg.max_chars else text), source
+    return runner.load_text(cfg.data, max_chars=cfg.max_chars)
 
 
 def numbers(value: str, name: str) -> list[float]:

@@ -343,9 +343,7 @@ def plot_by_position(path: Path, curves: dict[str, Tensor], trained: int) -> Pat
 
 
 def load_ids(cfg: Config, lengths: list[int]) -> tuple[CharTokenizer, Tensor, Tensor, str]:
-    text, source = runner.load_text(cfg.data)
-    if cfg.max_chars:
-        text = text[: cfg.max_chars]
+    text, source = runner.load_text(cfg.data, max_chars=cfg.max_chars)
     tokenizer = CharTokenizer.from_text(text)
     train_ids, val_ids = train_val_split(torch.tensor(tokenizer.encode(text), dtype=torch.int32))
     if len(train_ids) <= cfg.seq_len + 1:

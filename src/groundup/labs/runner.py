@@ -88,19 +88,22 @@ def load_labelled_arrays(path: str | Path, classes: bool = True) -> tuple[Any, A
     return x, y.astype(np.int64)
 
 
-def load_text(data: str | Path | None, min_chars: int = 1) -> tuple[str, str]:
+def load_text(data: str | Path | None, min_chars: int = 1, max_chars: int = 0) -> tuple[str, str]:
     """(text, where it came from): the embedded corpus without --data, else the user's UTF-8
-    file, whose problems (missing, not UTF-8, too short) become a LabError."""
+    file, whose problems (missing, not UTF-8, too short) become a LabError. max_chars > 0
+    keeps only the first max_chars characters (after the min_chars check)."""
     if data is None:
         from groundup.data.corpus import load_corpus
 
-        return load_corpus(), "the embedded corpus"
-    from groundup.data.text import TextFileError, read_text  # imports torch: only when needed
+        text, source = load_corpus(), "the embedded corpus"
+    else:
+        from groundup.data.text import TextFileError, read_text  # imports torch: when needed
 
-    try:
-        return read_text(data, min_chars=min_chars), str(data)
-    except TextFileError as error:
-        raise LabError(str(error)) from None
+        try:
+            text, source = read_text(data, min_chars=min_chars), str(data)
+        except TextFileError as error:
+            raise LabError(str(error)) from None
+    return (text[:max_chars] if max_chars else text), source
 
 
 def seed_everything(seed: int) -> None:

@@ -410,9 +410,7 @@ def run(cfg: Config) -> LabReport:
     check_config(cfg)
     timer = runner.Timer()
     out = runner.start(cfg, LAB)
-    text, source = runner.load_text(cfg.data, min_chars=1000)
-    if cfg.max_chars:
-        text = text[: cfg.max_chars]
+    text, source = runner.load_text(cfg.data, min_chars=1000, max_chars=cfg.max_chars)
     lines = [words for line in text.splitlines() if len(words := WORD.findall(line)) >= 5]
     if len(lines) < 50:
         raise LabError(TOO_SMALL.get(source=source, count=len(lines), least=50))

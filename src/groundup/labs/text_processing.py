@@ -86,8 +86,7 @@ NO_TAGGER = Msg(
 
 def load_text(cfg: Config) -> tuple[str, str]:
     """(text, where it came from)."""
-    text, source = runner.load_text(cfg.data)
-    return (text[: cfg.max_chars] if cfg.max_chars else text), source
+    return runner.load_text(cfg.data, max_chars=cfg.max_chars)
 
 
 def check_config(cfg: Config) -> None:
