@@ -205,14 +205,20 @@ def test_matches_transformers_disentangled_attention(name: str, padded: bool) ->
         torch.testing.assert_close(gp[key], ref_gp[key], atol=ATOL, rtol=0, msg=key)
 
 
-@pytest.mark.parametrize("name", ["v3_shared_256_buckets", "few_buckets_clipped"])
-def test_matches_transformers_encoder_layer(name: str) -> None:
+def paired_layers(name: str) -> tuple[torch.nn.Module, DebertaV2Layer, DebertaV2Config]:
+    """transformers' DebertaV2Layer and ours with the same random weights."""
     torch.manual_seed(0)
     config = hf_config(**ATTENTION_CONFIGS[name])
     theirs = hf.DebertaV2Layer(config).eval()
     cfg = DebertaV2Config.from_dict(config.to_dict())
     ours = DebertaV2Layer(cfg).eval()
     ours.load_state_dict(theirs.state_dict(), strict=True)
+    return theirs, ours, cfg
+
+
+@pytest.mark.parametrize("name", ["v3_shared_256_buckets", "few_buckets_clipped"])
+def test_matches_transformers_encoder_layer(name: str) -> None:
+    theirs, ours, cfg = paired_layers(name)
     generator = torch.Generator().manual_seed(3)
     B, T = 2, 33
     x = torch.randn(B, T, 64, generator=generator)
@@ -379,12 +385,7 @@ def test_position_terms_equal_their_definition() -> None:
 
 @pytest.mark.parametrize("name", ["v3_shared_256_buckets", "few_buckets_clipped"])
 def test_matches_transformers_layer_with_query_states(name: str) -> None:
-    torch.manual_seed(0)
-    config = hf_config(**ATTENTION_CONFIGS[name])
-    theirs = hf.DebertaV2Layer(config).eval()
-    cfg = DebertaV2Config.from_dict(config.to_dict())
-    ours = DebertaV2Layer(cfg).eval()
-    ours.load_state_dict(theirs.state_dict(), strict=True)
+    theirs, ours, cfg = paired_layers(name)
     generator = torch.Generator().manual_seed(4)
     B, T = 2, 21
     x = torch.randn(B, T, 64, generator=generator)
