@@ -164,21 +164,16 @@ class Electra(nn.Module):
         the masked positions, -100 elsewhere. generator: the torch.Generator of the draws."""
         if attention_mask is None:
             attention_mask = torch.ones_like(masked_ids)
-        original_ids = torch.where(labels != IGNORE, labels, masked_ids)
         generated = self.generator(masked_ids, attention_mask, token_type_ids, labels=labels)
-        corrupted = sample_replacements(generated.prediction_logits, masked_ids, labels, generator)
-        is_replaced = replaced_labels(corrupted, original_ids, attention_mask)
-        logits, bce = self.discriminator(corrupted, attention_mask, token_type_ids, is_replaced)
-        assert generated.mlm_loss is not None and bce is not None
-        total = generated.mlm_loss + self.discriminator_weight * bce
-        return ElectraOutput(
-            total,
-            generated.mlm_loss,
-            bce,
+        assert generated.mlm_loss is not None
+        return self.detect(
             generated.prediction_logits,
-            logits,
-            corrupted,
-            is_replaced,
+            generated.mlm_loss,
+            masked_ids,
+            labels,
+            attention_mask,
+            token_type_ids,
+            generator,
         )
 
     def masked_forward(
@@ -198,8 +193,29 @@ class Electra(nn.Module):
         hidden = self.generator.bert(masked_ids, attention_mask, token_type_ids).last_hidden_state
         generator_logits = self.generator.cls.predictions(hidden[chosen])
         mlm_loss = F.cross_entropy(generator_logits, labels[chosen])
+        return self.detect(
+            generator_logits,
+            mlm_loss,
+            masked_ids,
+            labels,
+            attention_mask,
+            token_type_ids,
+            generator,
+        )
+
+    def detect(
+        self,
+        generator_logits: Tensor,
+        mlm_loss: Tensor,
+        masked_ids: Tensor,
+        labels: Tensor,
+        attention_mask: Tensor,
+        token_type_ids: Tensor | None,
+        generator: torch.Generator | None,
+    ) -> ElectraOutput:
+        """The half both forwards share: sample the fakes, label what differs, discriminate."""
         corrupted = sample_replacements(generator_logits, masked_ids, labels, generator)
-        original_ids = torch.where(chosen, labels, masked_ids)
+        original_ids = torch.where(labels != IGNORE, labels, masked_ids)
         is_replaced = replaced_labels(corrupted, original_ids, attention_mask)
         logits, bce = self.discriminator(corrupted, attention_mask, token_type_ids, is_replaced)
         assert bce is not None
