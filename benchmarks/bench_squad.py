@@ -57,8 +57,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stride", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--group-by-length",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="batches of windows of similar length (less padding)",
+    )
     parser.add_argument("--lr", type=float, default=1e-4, help="pretrained encoder")
     parser.add_argument("--random-lr", type=float, default=3e-4, help="random initialisation")
+    parser.add_argument(
+        "--attention-dropout",
+        type=float,
+        default=0.0,
+        help="dropout on the attention weights (BERT: 0.1; 0 runs about 2x faster on CPU)",
+    )
     parser.add_argument("--layer-decay", type=float, default=0.9)
     parser.add_argument("--warmup", type=float, default=0.1)
     parser.add_argument("--max-answer-length", type=int, default=30)
@@ -90,6 +102,8 @@ def main(argv: list[str] | None = None) -> None:
         "max_length": args.max_length,
         "stride": args.stride,
         "epochs": args.epochs,
+        "group_by_length": args.group_by_length,
+        "attention_dropout": args.attention_dropout,
         "threads": args.threads,
     }
     threads = torch.get_num_threads()
@@ -112,7 +126,9 @@ def run_one(
 ) -> None:
     """Fine-tune one model on the training windows and print its scores."""
     torch.manual_seed(args.seed)
-    model = BertForQuestionAnswering.from_pretrained(folder)
+    model = BertForQuestionAnswering.from_pretrained(
+        folder, attention_probs_dropout_prob=args.attention_dropout
+    )
     lr = args.lr
     if name == "random_init":
         model, lr = BertForQuestionAnswering(model.bert.config), args.random_lr
@@ -130,6 +146,7 @@ def run_one(
             warmup=args.warmup,
             layer_decay=args.layer_decay,
             seed=args.seed,
+            group_by_length=args.group_by_length,
             on_step=lambda step, _, loss: bar.update(completed=step, info=f"loss {loss:.3f}"),
         )
     train_seconds, train_cpu = time.perf_counter() - wall, time.process_time() - cpu

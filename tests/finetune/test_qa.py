@@ -31,6 +31,7 @@ from groundup.finetune.qa import (
     make_features,
     normalize_answer,
     predict_answers,
+    predict_logits,
     read_squad,
     split_articles,
     squad_scores,
@@ -505,15 +506,12 @@ def test_matches_official_evaluate_on_a_dataset() -> None:
 # ---------------------------------------------------------------- fine-tuning
 
 
-def test_fine_tune_learns_a_position_rule() -> None:
-    """A small random BERT learns 'the answer is the token after the marker' from scratch."""
-    torch.manual_seed(0)
-    config = BertConfig.from_dict(small_config())
-    model = BertForQuestionAnswering(config)
+def marker_features(count: int) -> list[Feature]:
+    """Windows of 12 to 20 tokens whose answer is the token after the marker (id 5)."""
     g = torch.Generator().manual_seed(0)
     features = []
-    for i in range(64):
-        n = 12
+    for i in range(count):
+        n = int(torch.randint(8, 17, (1,), generator=g))
         ids = torch.randint(10, 97, (n,), generator=g).tolist()
         where = int(torch.randint(4, n - 2, (1,), generator=g))
         ids[where - 1] = 5  # the marker
@@ -522,7 +520,26 @@ def test_fine_tune_learns_a_position_rule() -> None:
         f = Feature(i, input_ids, [0] * 3 + [1] * (n + 1), [1] * len(input_ids), [], mask)
         f.start_position = f.end_position = 3 + where
         features.append(f)
-    losses = fine_tune(model, features, epochs=12, batch_size=16, lr=3e-3, warmup=0.1, seed=0)
+    return features
+
+
+@pytest.mark.parametrize("group_by_length", [False, True])
+def test_fine_tune_learns_a_position_rule(group_by_length: bool) -> None:
+    """A small random BERT learns 'the answer is the token after the marker' from scratch."""
+    torch.manual_seed(0)
+    config = BertConfig.from_dict(small_config())
+    model = BertForQuestionAnswering(config)
+    features = marker_features(64)
+    losses = fine_tune(
+        model,
+        features,
+        epochs=12,
+        batch_size=16,
+        lr=3e-3,
+        warmup=0.1,
+        seed=0,
+        group_by_length=group_by_length,
+    )
     assert len(losses) == 12 * 4
     first, last = sum(losses[:4]) / 4, sum(losses[-4:]) / 4
     assert first > 2.0 and last < 0.5 * first, (first, last)
@@ -532,3 +549,20 @@ def test_fine_tune_learns_a_position_rule() -> None:
         model, features, epochs=5, batch_size=16, on_epoch=lambda e: epochs_seen.append(e) or e == 1
     )
     assert epochs_seen == [0, 1] and len(stopped) == 2 * 4
+
+
+def test_predict_logits_batched_by_length_keeps_the_order() -> None:
+    """Features are batched sorted by length; each result must still be its own feature's."""
+    torch.manual_seed(0)
+    model = BertForQuestionAnswering(BertConfig.from_dict(small_config())).eval()
+    features = marker_features(23)
+    starts, ends = predict_logits(model, features, batch_size=4)
+    for feature, start, end in zip(features, starts, ends, strict=True):
+        out = model(
+            torch.tensor([feature.input_ids]),
+            torch.tensor([feature.attention_mask]),
+            torch.tensor([feature.token_type_ids]),
+        )
+        assert len(start) == len(feature.input_ids)
+        torch.testing.assert_close(torch.tensor(start), out.start_logits[0], atol=1e-5, rtol=0)
+        torch.testing.assert_close(torch.tensor(end), out.end_logits[0], atol=1e-5, rtol=0)

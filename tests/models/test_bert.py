@@ -141,6 +141,21 @@ def test_save_pretrained_is_read_by_transformers(tmp_path) -> None:
         torch.testing.assert_close(out.pooler_output, want.pooler_output, atol=ATOL, rtol=0)
 
 
+def test_config_overrides_replace_config_json(tmp_path) -> None:
+    """Like transformers' from_pretrained kwargs: the weights stay, the setting changes."""
+    torch.manual_seed(6)
+    Bert(BertConfig(**small_config())).save_pretrained(tmp_path)  # attention dropout 0.0
+    plain = Bert.from_pretrained(tmp_path)
+    changed = Bert.from_pretrained(tmp_path, attention_probs_dropout_prob=0.3)
+    assert plain.config.attention_probs_dropout_prob == 0.0
+    assert changed.config.attention_probs_dropout_prob == 0.3
+    assert all(layer.attention.dropout == 0.3 for layer in changed.layers)
+    for name, tensor in plain.state_dict().items():
+        assert torch.equal(changed.state_dict()[name], tensor), name
+    with pytest.raises(ValueError, match="attention_dropout"):
+        Bert.from_pretrained(tmp_path, attention_dropout=0.0)
+
+
 def test_reads_bert_prefix_and_pytorch_bin_without_pooler(tmp_path) -> None:
     torch.manual_seed(8)
     config = transformers.BertConfig(**small_config(), attn_implementation="eager")

@@ -43,6 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from groundup.finetune.batching import length_grouped_batches
 from groundup.finetune.schedule import layerwise_lr_groups, linear_warmup_decay
 from groundup.models.bert import Bert, BertConfig
 from groundup.text.wordpiece import Piece, WordPieceTokenizer
@@ -276,9 +277,12 @@ class BertForQuestionAnswering(nn.Module):
         nn.init.zeros_(self.qa_outputs.bias)
 
     @classmethod
-    def from_pretrained(cls, folder: str | Path) -> BertForQuestionAnswering:
-        """A pretrained encoder with a new, random span head."""
-        bert = Bert.from_pretrained(folder, allow_download=False)
+    def from_pretrained(
+        cls, folder: str | Path, **config_overrides: Any
+    ) -> BertForQuestionAnswering:
+        """A pretrained encoder with a new, random span head; config_overrides as in
+        Bert.from_pretrained (e.g. attention_probs_dropout_prob=0.0)."""
+        bert = Bert.from_pretrained(folder, allow_download=False, **config_overrides)
         return cls(bert.config, bert).train()
 
     def forward(
@@ -439,20 +443,21 @@ def predict_logits(
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    starts: list[list[float]] = []
-    ends: list[list[float]] = []
-    for i in range(0, len(features), batch_size):
-        chunk = features[i : i + batch_size]
-        batch = collate(chunk)
+    starts: list[list[float]] = [[] for _ in features]
+    ends: list[list[float]] = [[] for _ in features]
+    by_length = sorted(range(len(features)), key=lambda i: len(features[i].input_ids))
+    for begin in range(0, len(features), batch_size):  # similar lengths: little padding
+        chunk = by_length[begin : begin + batch_size]
+        batch = collate([features[i] for i in chunk])
         out = model(
             batch["input_ids"].to(device),
             batch["attention_mask"].to(device),
             batch["token_type_ids"].to(device),
         )
-        for row, feature in enumerate(chunk):
-            n = len(feature.input_ids)
-            starts.append(out.start_logits[row, :n].tolist())
-            ends.append(out.end_logits[row, :n].tolist())
+        for row, i in enumerate(chunk):
+            n = len(features[i].input_ids)
+            starts[i] = out.start_logits[row, :n].tolist()
+            ends[i] = out.end_logits[row, :n].tolist()
     model.train(was_training)
     return starts, ends
 
@@ -484,11 +489,14 @@ def fine_tune(
     layer_decay: float = 1.0,
     weight_decay: float = 0.01,
     seed: int = 0,
+    group_by_length: bool = False,
     on_step: Callable[[int, int, float], Any] | None = None,
     on_epoch: Callable[[int], bool] | None = None,
 ) -> list[float]:
     """AdamW over shuffled batches, the learning rate warmed up over the first `warmup`
     fraction of the steps, then decayed linearly to 0. Returns the loss of every step.
+    group_by_length: batches of windows of similar length (batching.length_grouped_batches),
+    for less padding; the same number of steps.
 
     on_step(step, total_steps, loss) is called after each update; on_epoch(epoch) after each
     epoch, and training stops early when it returns True (e.g. EarlyStopping.step).
@@ -505,13 +513,18 @@ def fine_tune(
     generator = torch.Generator().manual_seed(seed)
     losses: list[float] = []
     model.train()
+    lengths = [len(feature.input_ids) for feature in features]
     for epoch in range(epochs):
-        order = torch.randperm(len(features), generator=generator).tolist()
-        for i in range(0, len(order), batch_size):
+        if group_by_length:
+            batches = length_grouped_batches(lengths, batch_size, generator)
+        else:
+            order = torch.randperm(len(features), generator=generator).tolist()
+            batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        for rows in batches:
             factor = linear_warmup_decay(len(losses), warmup_steps, total)
             for group in optimizer.param_groups:
                 group["lr"] = group["initial_lr"] * factor
-            batch = collate([features[j] for j in order[i : i + batch_size]])
+            batch = collate([features[j] for j in rows])
             loss = model(**{name: tensor.to(device) for name, tensor in batch.items()}).loss
             assert loss is not None
             optimizer.zero_grad(set_to_none=True)

@@ -227,13 +227,23 @@ class Bert(nn.Module):
 
     @classmethod
     def from_pretrained(
-        cls, folder: str | Path, device: str | torch.device = "cpu", allow_download: bool = True
+        cls,
+        folder: str | Path,
+        device: str | torch.device = "cpu",
+        allow_download: bool = True,
+        **config_overrides: Any,
     ) -> Bert:
         """Load a Hugging Face BERT folder: config.json + model.safetensors (or
         pytorch_model.bin). A hub id such as "sentence-transformers/all-MiniLM-L6-v2" is
-        downloaded with huggingface_hub.snapshot_download when that package is installed."""
+        downloaded with huggingface_hub.snapshot_download when that package is installed.
+        config_overrides replace config.json's values, as in transformers' from_pretrained
+        (e.g. attention_probs_dropout_prob=0.0)."""
+        unknown = sorted(set(config_overrides) - {f.name for f in fields(BertConfig)})
+        if unknown:
+            raise ValueError(f"not BertConfig fields: {unknown}")
         path = resolve_folder(folder, allow_download)
-        config = BertConfig.from_dict(json.loads((path / "config.json").read_text("utf-8")))
+        raw = json.loads((path / "config.json").read_text("utf-8"))
+        config = BertConfig.from_dict({**raw, **config_overrides})
         stored = to_our_names(read_state_dict(path))
         model = cls(config, add_pooling_layer="pooler.weight" in stored)
         expected = model.state_dict()
