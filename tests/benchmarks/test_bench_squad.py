@@ -82,6 +82,7 @@ def test_prints_em_and_f1_of_both_models_as_json_lines(bench, tmp_path, capsys) 
     assert (first["train_questions"], first["test_questions"]) == (6, 4)
     assert first["train_windows"] > first["train_questions"]  # long contexts were split
     assert figures["random_init_f1"]["lr"] == 3e-4
+    assert first["group_by_length"] is True and first["attention_dropout"] == 0.0
 
 
 def test_refuses_more_articles_than_the_file_has(bench, tmp_path) -> None:
