@@ -66,6 +66,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=2e-4, help="peak LR, pretrained")
     parser.add_argument("--random-lr", type=float, default=5e-4, help="peak LR, random init")
     parser.add_argument("--layer-decay", type=float, default=0.9)
+    parser.add_argument(
+        "--group-by-length",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="batches of sentences of similar length (less padding)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--device", default="cpu")
     return parser.parse_args(argv)
@@ -98,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     cut = sum(len(e.input_ids) == args.max_length for e in encoded["test"])
     common = {"data": data.name, "train": len(splits["train"]), "test": len(splits["test"]),
               "epochs": args.epochs, "max_length": args.max_length, "threads": args.threads,
+              "group_by_length": args.group_by_length,
               "model": args.model or "all-MiniLM-L6-v2"}  # fmt: skip
     emit("test_sentences_truncated", cut, "", **common)
     threads = torch.get_num_threads()
@@ -113,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             lr = args.lr if name == "pretrained" else args.random_lr
             settings = FitSettings(epochs=args.epochs, batch_size=args.batch_size, lr=lr,
                                    layer_decay=args.layer_decay, patience=args.epochs,
-                                   device=args.device)  # fmt: skip
+                                   device=args.device,
+                                   group_by_length=args.group_by_length)  # fmt: skip
             start, cpu = time.perf_counter(), time.process_time()
             total = math.ceil(len(encoded["train"]) / args.batch_size) * args.epochs
             with runner.progress(total, f"{data.name} {name}") as bar:

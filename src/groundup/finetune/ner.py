@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from groundup.files import atomic_write_text
+from groundup.finetune.batching import length_grouped_batches
 from groundup.finetune.schedule import EarlyStopping, layerwise_lr_groups, linear_warmup_decay
 from groundup.models.bert import Bert, BertConfig
 from groundup.text.wordpiece import Encoding, WordPieceTokenizer
@@ -412,14 +413,16 @@ def predict(
     """Predicted tags per word for each sentence (the argmax at each word's first token)."""
     was_training = model.training
     model.eval()
-    out = []
-    for start in range(0, len(encoded), batch_size):
-        chunk = encoded[start : start + batch_size]
-        batch = collate(chunk, pad_id, device)
+    out: list[list[str]] = [[] for _ in encoded]
+    by_length = sorted(range(len(encoded)), key=lambda i: len(encoded[i].input_ids))
+    for start in range(0, len(encoded), batch_size):  # similar lengths: little padding
+        chunk = by_length[start : start + batch_size]
+        batch = collate([encoded[i] for i in chunk], pad_id, device)
         logits, _ = model(batch["input_ids"], batch["attention_mask"])
-        for row, e in enumerate(chunk):
+        for row, i in enumerate(chunk):
+            e = encoded[i]
             best = logits[row, : len(e.input_ids)].argmax(-1).tolist()
-            out.append([labels[i] for i in word_predictions(best, e.word_ids, e.n_words)])
+            out[i] = [labels[k] for k in word_predictions(best, e.word_ids, e.n_words)]
     model.train(was_training)
     return out
 
@@ -438,6 +441,7 @@ class FitSettings:
     patience: int = 2  # epochs without a better dev F1 before stopping
     device: str = "cpu"
     seed: int = 0
+    group_by_length: bool = False  # batches of similar length (batching.py): less padding
 
 
 def fine_tune(
@@ -468,13 +472,21 @@ def fine_tune(
     history: dict[str, list[float]] = {"loss": [], "dev_f1": []}
     order = list(range(len(train)))
     rng = random.Random(settings.seed)
+    lengths = [len(sentence.input_ids) for sentence in train]
+    generator = torch.Generator().manual_seed(settings.seed)
     step = 0
     model.train()
     for epoch in range(settings.epochs):
-        rng.shuffle(order)
-        for start in range(0, len(order), settings.batch_size):
-            batch = collate([train[i] for i in order[start : start + settings.batch_size]],
-                            pad_id, settings.device)  # fmt: skip
+        if settings.group_by_length:
+            batches = length_grouped_batches(lengths, settings.batch_size, generator)
+        else:
+            rng.shuffle(order)
+            batches = [
+                order[i : i + settings.batch_size]
+                for i in range(0, len(order), settings.batch_size)
+            ]
+        for rows in batches:
+            batch = collate([train[i] for i in rows], pad_id, settings.device)
             factor = linear_warmup_decay(step, warmup, total)
             for group, lr in zip(optimizer.param_groups, peak, strict=True):
                 group["lr"] = lr * factor
