@@ -57,6 +57,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--evals-per-epoch", type=int, default=4)
     parser.add_argument("--pooling", default="mean", choices=["mean", "cls", "pooler"])
     parser.add_argument("--models", default="finetuned,random", help="comma-separated")
+    parser.add_argument(
+        "--group-by-length",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="batches of sentences of similar length (less padding)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
@@ -93,10 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     common = {"data": folder.name, "train": len(train_ids), "holdout": holdout,
               "dev": len(dev_x), "epochs": args.epochs, "max_length": args.max_length,
               "batch_size": args.batch_size, "lr": args.lr, "pooling": args.pooling,
-              "threads": args.threads, "device": args.device}  # fmt: skip
+              "threads": args.threads, "device": args.device,
+              "group_by_length": args.group_by_length}  # fmt: skip
     settings = FineTuneSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                 evals_per_epoch=args.evals_per_epoch, patience=3,
-                                seed=args.seed)  # fmt: skip
+                                seed=args.seed,
+                                group_by_length=args.group_by_length)  # fmt: skip
     threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:

@@ -193,6 +193,11 @@ def test_dynamic_padding_and_prediction_order():
     g = torch.Generator().manual_seed(0)
     shuffled = [i for chosen, _ in batches(encodings, labels, 5, 0, True, g) for i in chosen]
     assert sorted(shuffled) == list(range(23)) and shuffled != seen
+    grouped = list(batches(encodings, labels, 5, 0, True, g, group_by_length=True))
+    assert sorted(i for chosen, _ in grouped for i in chosen) == list(range(23))
+    for chosen, batch in grouped:  # each batch is still padded to its own longest row
+        assert batch["input_ids"].shape == (len(chosen), max(len(encodings[i]) for i in chosen))
+        assert batch["labels"].tolist() == [labels[i] for i in chosen]
     model = tiny_classifier(tokenizer).eval()
     together = predict_proba(model, encodings, tokenizer.pad_id, batch_size=4)
     one_by_one = torch.cat([predict_proba(model, [e], tokenizer.pad_id) for e in encodings])
@@ -200,7 +205,8 @@ def test_dynamic_padding_and_prediction_order():
     torch.testing.assert_close(together.sum(1), torch.ones(23))
 
 
-def test_fine_tune_learns_and_keeps_the_best_weights():
+@pytest.mark.parametrize("group_by_length", [False, True])
+def test_fine_tune_learns_and_keeps_the_best_weights(group_by_length: bool):
     tokenizer = toy_tokenizer()
     train_texts, train_labels = toy_task(96, seed=2)
     dev_texts, dev_labels = toy_task(60, seed=3)
@@ -208,7 +214,8 @@ def test_fine_tune_learns_and_keeps_the_best_weights():
     dev = (encode_texts(tokenizer, dev_texts), dev_labels)
     model = tiny_classifier(tokenizer)
     before = evaluate(model, *dev, tokenizer.pad_id)["accuracy"]
-    settings = FineTuneSettings(epochs=6, batch_size=16, lr=2e-2, layer_decay=0.8, patience=4)
+    settings = FineTuneSettings(epochs=6, batch_size=16, lr=2e-2, layer_decay=0.8, patience=4,
+                                group_by_length=group_by_length)  # fmt: skip
     steps: list[int] = []
     result = fine_tune(
         model, train, dev, tokenizer.pad_id, settings, lambda s, n, loss: steps.append(s)

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from groundup.finetune.batching import length_grouped_batches
 from groundup.finetune.schedule import EarlyStopping, layerwise_lr_groups, linear_warmup_decay
 from groundup.metrics.classification import accuracy, f1
 from groundup.models.bert import Bert, collate, mean_pool
@@ -128,18 +129,24 @@ def batches(
     shuffle: bool = False,
     generator: torch.Generator | None = None,
     device: str | torch.device = "cpu",
+    group_by_length: bool = False,
 ) -> Iterator[tuple[list[int], dict[str, Tensor]]]:
     """(indices, batch) pairs; each batch is padded to its own longest text.
 
     Without shuffling, the texts are taken longest first, so texts of similar length share a
     batch and padding is rare (for prediction; `indices` says where each row belongs).
+    Shuffled with group_by_length, each batch is a random set of texts of similar length.
     """
-    if shuffle:
-        order = torch.randperm(len(encodings), generator=generator).tolist()
+    if shuffle and group_by_length:
+        lengths = [len(encoding) for encoding in encodings]
+        chunks = length_grouped_batches(lengths, batch_size, generator)
     else:
-        order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i]))
-    for start in range(0, len(order), batch_size):
-        chosen = order[start : start + batch_size]
+        if shuffle:
+            order = torch.randperm(len(encodings), generator=generator).tolist()
+        else:
+            order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i]))
+        chunks = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    for chosen in chunks:
         batch = collate([encodings[i] for i in chosen], pad_id, device)
         if labels is not None:
             batch["labels"] = torch.tensor([labels[i] for i in chosen], device=device)
@@ -196,6 +203,7 @@ class FineTuneSettings:
     patience: int = 2  # stop after this many evaluations without a better dev accuracy
     evals_per_epoch: int = 1  # dev evaluations per epoch (more points on a learning curve)
     seed: int = 0
+    group_by_length: bool = False  # batches of similar length (batching.py): less padding
 
 
 @dataclass
@@ -253,6 +261,7 @@ def fine_tune(
             shuffle=True,
             generator=generator,
             device=device,
+            group_by_length=settings.group_by_length,
         )
         for step_in_epoch, (_, batch) in enumerate(batch_stream, start=1):
             loss = model(**batch).loss
