@@ -22,6 +22,10 @@ epoch) in 1,704 CPU seconds on one thread:
 
     python benchmarks/bench_ner.py --data ../shared/data/conll2003 --models pretrained \
         --epochs 2 --lr 2e-4 --threads 1
+
+The same with --group-by-length (batches of sentences of similar length): test F1 0.854 in
+732 CPU seconds, 2.3 times faster. The same architecture from random weights (--models
+random, lr 5e-4, 2 epochs, one thread): test F1 0.621 in 1,842 CPU seconds.
 """
 
 from __future__ import annotations
