@@ -15,7 +15,12 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from groundup.finetune.batching import length_grouped_batches, padded_tokens
+from groundup.finetune.batching import (
+    length_grouped_batches,
+    padded_tokens,
+    shuffled_batches,
+    sorted_batches,
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -65,3 +70,16 @@ def test_seeded_and_shuffled() -> None:
 def test_bad_sizes_are_refused() -> None:
     with pytest.raises(ValueError, match="batch_size"):
         length_grouped_batches([3, 4], 0)
+
+
+def test_shuffled_and_sorted_batches() -> None:
+    lengths = [random.Random(3).randint(1, 50) for _ in range(103)]
+    plain = shuffled_batches(lengths, 10, torch.Generator().manual_seed(4))
+    order = torch.randperm(103, generator=torch.Generator().manual_seed(4)).tolist()
+    assert plain == [order[i : i + 10] for i in range(0, 103, 10)]  # a random order, cut
+    grouped = shuffled_batches(lengths, 10, torch.Generator().manual_seed(4), group_by_length=True)
+    assert grouped == length_grouped_batches(lengths, 10, torch.Generator().manual_seed(4))
+    ordered = sorted_batches(lengths, 10)
+    flat = [i for batch in ordered for i in batch]
+    assert sorted(flat) == list(range(103)) and [len(b) for b in ordered] == [10] * 10 + [3]
+    assert [lengths[i] for i in flat] == sorted(lengths, reverse=True)  # longest first

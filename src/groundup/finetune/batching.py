@@ -47,6 +47,27 @@ def length_grouped_batches(
     return batches
 
 
+def shuffled_batches(
+    lengths: Sequence[int],
+    batch_size: int,
+    generator: torch.Generator | None = None,
+    group_by_length: bool = False,
+) -> list[list[int]]:
+    """One epoch's training batches: a random order cut into batches, or with
+    group_by_length the length-grouped batches above."""
+    if group_by_length:
+        return length_grouped_batches(lengths, batch_size, generator)
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Prediction batches, longest rows first: little padding; the caller puts each result
+    back at its row's index."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
 def padded_tokens(lengths: Sequence[int], batches: Sequence[Sequence[int]]) -> int:
     """How many token positions the batches cost once each is padded to its longest row."""
     return sum(len(batch) * max(lengths[i] for i in batch) for batch in batches)

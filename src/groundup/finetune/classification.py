@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from groundup.finetune.batching import length_grouped_batches
+from groundup.finetune.batching import shuffled_batches, sorted_batches
 from groundup.finetune.schedule import EarlyStopping, layerwise_lr_groups, linear_warmup_decay
 from groundup.metrics.classification import accuracy, f1
 from groundup.models.bert import Bert, collate, mean_pool
@@ -137,15 +137,11 @@ def batches(
     batch and padding is rare (for prediction; `indices` says where each row belongs).
     Shuffled with group_by_length, each batch is a random set of texts of similar length.
     """
-    if shuffle and group_by_length:
-        lengths = [len(encoding) for encoding in encodings]
-        chunks = length_grouped_batches(lengths, batch_size, generator)
+    lengths = [len(encoding) for encoding in encodings]
+    if shuffle:
+        chunks = shuffled_batches(lengths, batch_size, generator, group_by_length)
     else:
-        if shuffle:
-            order = torch.randperm(len(encodings), generator=generator).tolist()
-        else:
-            order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i]))
-        chunks = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+        chunks = sorted_batches(lengths, batch_size)
     for chosen in chunks:
         batch = collate([encodings[i] for i in chosen], pad_id, device)
         if labels is not None:

@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from groundup.files import atomic_write_text
-from groundup.finetune.batching import length_grouped_batches
+from groundup.finetune.batching import length_grouped_batches, sorted_batches
 from groundup.finetune.schedule import EarlyStopping, layerwise_lr_groups, linear_warmup_decay
 from groundup.models.bert import Bert, BertConfig
 from groundup.text.wordpiece import Encoding, WordPieceTokenizer
@@ -414,9 +414,7 @@ def predict(
     was_training = model.training
     model.eval()
     out: list[list[str]] = [[] for _ in encoded]
-    by_length = sorted(range(len(encoded)), key=lambda i: len(encoded[i].input_ids))
-    for start in range(0, len(encoded), batch_size):  # similar lengths: little padding
-        chunk = by_length[start : start + batch_size]
+    for chunk in sorted_batches([len(e.input_ids) for e in encoded], batch_size):
         batch = collate([encoded[i] for i in chunk], pad_id, device)
         logits, _ = model(batch["input_ids"], batch["attention_mask"])
         for row, i in enumerate(chunk):

@@ -43,7 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from groundup.finetune.batching import length_grouped_batches
+from groundup.finetune.batching import shuffled_batches, sorted_batches
 from groundup.finetune.schedule import layerwise_lr_groups, linear_warmup_decay
 from groundup.models.bert import Bert, BertConfig
 from groundup.text.wordpiece import Piece, WordPieceTokenizer
@@ -445,9 +445,7 @@ def predict_logits(
     device = next(model.parameters()).device
     starts: list[list[float]] = [[] for _ in features]
     ends: list[list[float]] = [[] for _ in features]
-    by_length = sorted(range(len(features)), key=lambda i: len(features[i].input_ids))
-    for begin in range(0, len(features), batch_size):  # similar lengths: little padding
-        chunk = by_length[begin : begin + batch_size]
+    for chunk in sorted_batches([len(f.input_ids) for f in features], batch_size):
         batch = collate([features[i] for i in chunk])
         out = model(
             batch["input_ids"].to(device),
@@ -515,12 +513,7 @@ def fine_tune(
     model.train()
     lengths = [len(feature.input_ids) for feature in features]
     for epoch in range(epochs):
-        if group_by_length:
-            batches = length_grouped_batches(lengths, batch_size, generator)
-        else:
-            order = torch.randperm(len(features), generator=generator).tolist()
-            batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-        for rows in batches:
+        for rows in shuffled_batches(lengths, batch_size, generator, group_by_length):
             factor = linear_warmup_decay(len(losses), warmup_steps, total)
             for group in optimizer.param_groups:
                 group["lr"] = group["initial_lr"] * factor
