@@ -6,7 +6,7 @@ the weights costs: GPT-2 small has 124M float32 parameters, 500 MB per token. Ho
 kernel gets to the memory's speed decides the tokens per second. On a two-core CPU PyTorch's
 one-row `linear` (a BLAS matrix-vector product) reads about 12 GB/s, while the loop "for each
 output row: sum of weight row times input" compiled by torch.compile streams 25-30 GB/s: the
-whole model's decode step drops from about 45 ms to about 25 ms.
+whole model's decode step drops from about 48 ms to about 24 ms.
 
 `speed_up_decoding(model)` gives every nn.Linear of a model that second path for exactly
 this case: an input of one row, with no gradient wanted (generation runs under
