@@ -1,22 +1,21 @@
 """Batch-1 decoding at the speed of memory: one-row matrix products compiled into one pass.
 
-Generating the next token of one text multiplies a single row vector by every weight matrix
-of the model. Each weight is used for one multiply-add, so a decode step costs what reading
-the weights costs: GPT-2 small has 124M float32 parameters, 500 MB per token. How close a
-kernel gets to the memory's speed decides the tokens per second. On a two-core CPU PyTorch's
-one-row `linear` (a BLAS matrix-vector product) reads about 12 GB/s, while the loop "for each
-output row: sum of weight row times input" compiled by torch.compile streams 25-30 GB/s: the
-whole model's decode step drops from about 48 ms to about 24 ms.
+A decode step at batch 1 multiplies one row vector by every weight matrix, so it costs what
+reading the weights costs (GPT-2 small: 500 MB of float32 per token), and the kernel's read
+speed sets the tokens per second. PyTorch's one-row `linear` (BLAS's matrix-vector product)
+reads about 12 GB/s on the two-core test machine; `(row * weight).sum(-1)` compiled by
+torch.compile becomes one loop over the weight that reads 25-30 GB/s. The GPT lesson has the
+measurements.
 
-`speed_up_decoding(model)` gives every nn.Linear of a model that second path for exactly
-this case: an input of one row, with no gradient wanted (generation runs under
-`torch.inference_mode`). Prompts, batches and training keep `F.linear`. The results equal
-`F.linear` up to the order of the additions (float32 rounding, about 1e-6 relative).
+`speed_up_decoding(model)` gives every nn.Linear of a model that path for exactly this case:
+an input of one row with no gradient wanted (generation runs under `torch.inference_mode`).
+Prompts, batches and training keep `F.linear`. The results equal `F.linear` up to the order
+of the additions (float32 rounding).
 
-The compiled function treats the matrix sizes as variables (`dynamic=True`, with the weights
-passed as plain tensors rather than Parameters, whose sizes torch.compile would otherwise fix),
-so one compiled kernel serves every layer of every model; a kernel per weight shape would run
-into torch.compile's limit of recompilations and silently fall back to a slow eager path.
+The compiled functions treat the matrix sizes as variables (`dynamic=True`, with the weights
+passed as plain tensors: torch.compile fixes the sizes of Parameters), so one compiled kernel
+serves every layer of every model; a kernel per weight shape would run into torch.compile's
+limit of recompilations and then silently fall back to a slow eager multiply-and-sum.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from torch import Tensor, nn
 def _matvec(row: Tensor, weight: Tensor) -> Tensor:
     """row (1, in) times weight (out, in) transposed -> (out,): a multiply and a sum per
     output, which the compiler fuses into one loop over the weight (nothing of size out x in
-    is made). A row of shape (in,) gives a slower kernel here than (1, in)."""
+    is made)."""
     return (row * weight).sum(-1)
 
 
