@@ -253,6 +253,26 @@ def test_output_is_an_ordinary_tensor():
     logits.sum().backward()
 
 
+def test_a_compiled_model_is_still_asked_for_the_last_position_only(monkeypatch):
+    # torch.compile's wrapper hides forward's keywords; generate looks at the module inside.
+    model = random_gpt(seed=10)
+    seen: list[bool] = []
+    forward = model.forward
+
+    def recording_forward(*args, last_only: bool = False, **kwargs):
+        seen.append(last_only)
+        return forward(*args, last_only=last_only, **kwargs)
+
+    monkeypatch.setattr(model, "forward", recording_forward)
+    compiled = torch.compile(model, backend="eager")  # graph capture, no code generation
+    expected = generate(
+        random_gpt(seed=10), torch.tensor([[1, 2, 3]]), max_new_tokens=4, greedy=True
+    )
+    actual = generate(compiled, torch.tensor([[1, 2, 3]]), max_new_tokens=4, greedy=True)
+    assert torch.equal(actual, expected)
+    assert seen == [True] * 4
+
+
 def test_matches_transformers_llama_greedy_generate_on_a_left_padded_batch(tmp_path):
     # The same loop drives any model under the cache contract: here Llama with rotary
     # positions and grouped-query attention, against LlamaForCausalLM.generate.
