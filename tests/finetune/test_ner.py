@@ -4,6 +4,7 @@ head against transformers' BertForTokenClassification."""
 
 from __future__ import annotations
 
+import random
 import warnings
 
 import pytest
@@ -400,7 +401,7 @@ def test_predict_batched_by_length_keeps_the_order() -> None:
 
     words = [*"abcdevwxyz", "the", "in", "met"]
     tokenizer = WordPieceTokenizer({t: i for i, t in enumerate([*SPECIAL_TOKENS, *words])})
-    rng = __import__("random").Random(1)
+    rng = random.Random(1)
     tags = ["O", "B-PER", "I-PER", "B-LOC"]
     sentences = []
     for _ in range(23):

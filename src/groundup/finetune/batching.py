@@ -21,6 +21,11 @@ from collections.abc import Sequence
 import torch
 
 
+def cut_into_batches(order: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Consecutive runs of `batch_size` indices of `order` (the last may be shorter)."""
+    return [list(order[i : i + batch_size]) for i in range(0, len(order), batch_size)]
+
+
 def length_grouped_batches(
     lengths: Sequence[int],
     batch_size: int,
@@ -37,7 +42,7 @@ def length_grouped_batches(
     batches = []
     for begin in range(0, len(order), mega):
         group = sorted(order[begin : begin + mega], key=lambda i: -lengths[i])
-        batches += [group[i : i + batch_size] for i in range(0, len(group), batch_size)]
+        batches += cut_into_batches(group, batch_size)
     if not batches:
         return []
     shuffled = torch.randperm(len(batches), generator=generator).tolist()
@@ -57,15 +62,13 @@ def shuffled_batches(
     group_by_length the length-grouped batches above."""
     if group_by_length:
         return length_grouped_batches(lengths, batch_size, generator)
-    order = torch.randperm(len(lengths), generator=generator).tolist()
-    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    return cut_into_batches(torch.randperm(len(lengths), generator=generator).tolist(), batch_size)
 
 
 def sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
     """Prediction batches, longest rows first: little padding; the caller puts each result
     back at its row's index."""
-    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    return cut_into_batches(sorted(range(len(lengths)), key=lambda i: -lengths[i]), batch_size)
 
 
 def padded_tokens(lengths: Sequence[int], batches: Sequence[Sequence[int]]) -> int:

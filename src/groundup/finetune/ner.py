@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from groundup.files import atomic_write_text
-from groundup.finetune.batching import length_grouped_batches, sorted_batches
+from groundup.finetune.batching import cut_into_batches, length_grouped_batches, sorted_batches
 from groundup.finetune.schedule import EarlyStopping, layerwise_lr_groups, linear_warmup_decay
 from groundup.models.bert import Bert, BertConfig
 from groundup.text.wordpiece import Encoding, WordPieceTokenizer
@@ -479,10 +479,7 @@ def fine_tune(
             batches = length_grouped_batches(lengths, settings.batch_size, generator)
         else:
             rng.shuffle(order)
-            batches = [
-                order[i : i + settings.batch_size]
-                for i in range(0, len(order), settings.batch_size)
-            ]
+            batches = cut_into_batches(order, settings.batch_size)
         for rows in batches:
             batch = collate([train[i] for i in rows], pad_id, settings.device)
             factor = linear_warmup_decay(step, warmup, total)

@@ -93,7 +93,7 @@ def warm_up_kernels() -> float:
             "torch.compile could not build the decoding kernels (it needs a working C++ "
             f"compiler such as g++): {type(error).__name__}: {error}"
         ) from error
-    expected = layer.weight.detach() @ row[0]
+    expected = weight @ row[0]
     if not (
         torch.allclose(matvec, expected, atol=1e-5)
         and torch.allclose(matvec_bias, expected + bias, atol=1e-5)

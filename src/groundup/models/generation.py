@@ -31,6 +31,7 @@ from torch import Tensor, nn
 
 from groundup.models.kv_cache import KVCache
 from groundup.models.sampling import sample_next
+from groundup.train.trainer import unwrap
 
 
 def left_pad(prompts: Sequence[Sequence[int]], pad_token_id: int) -> tuple[Tensor, Tensor]:
@@ -104,10 +105,9 @@ def generate(
     if attention_mask is None:
         attention_mask = torch.ones_like(input_ids)
     # The output layer is the largest matrix; models that can skip it for all but the last
-    # position (the only one whose prediction is used) are asked to. A torch.compile wrapper
-    # shows only (*args, **kwargs); the module inside it has the real signature.
-    inner = getattr(model, "_orig_mod", model)
-    takes_last_only = "last_only" in inspect.signature(inner.forward).parameters
+    # position (the only one whose prediction is used) are asked to. A torch.compile or DDP
+    # wrapper shows only (*args, **kwargs); the module inside it has the real signature.
+    takes_last_only = "last_only" in inspect.signature(unwrap(model).forward).parameters
     last_only = {"last_only": True} if takes_last_only else {}
 
     batch, prompt_length = input_ids.shape
